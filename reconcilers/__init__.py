@@ -1,0 +1,1 @@
+"""One module per managed resource kind: observe → pure plan → apply."""

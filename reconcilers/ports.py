@@ -1,0 +1,99 @@
+"""What a reconciler may ask of the runtime: the state store and the pass's context.
+
+The controller implements these; reconcilers only see the Protocols, so they
+never import the runtime and can be driven by a fake in tests.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from reconcilers.results import Result
+from schemas.desired import EnvironmentSpec
+from schemas.status import Condition
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentRecord:
+    id: UUID
+    application_id: UUID
+    organisation: str
+    application: str
+    name: str
+    spec: EnvironmentSpec
+    generation: int
+    deleting: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentRecord:
+    """One rollout of a workload revision; `deployment_id` is the cloud's own id."""
+
+    deployment_id: str
+    task_definition_arn: str
+    image_tag: str
+    status: str  # IN_PROGRESS, COMPLETED, FAILED, ROLLED_BACK
+    reason: str = ""
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    observed_generation: int
+    conditions: list[Condition]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+class LeaseLost(Exception):
+    """Another worker owns the key now; this pass must not write anything more."""
+
+
+class StateStore(Protocol):
+    """Reads of desired state and fenced writes of observed state.
+
+    Every write checks, in its own transaction, that this pass still holds the
+    key's lease, and raises `LeaseLost` otherwise: a pass whose lease expired can
+    never overwrite what its successor wrote.
+    """
+
+    async def environment(self, environment_id: UUID) -> EnvironmentRecord | None: ...
+
+    async def outputs(self, kind: str, key: str) -> dict[str, Any] | None: ...
+
+    async def status(self, kind: str, key: str) -> StatusUpdate | None: ...
+
+    async def write_status(self, update: StatusUpdate) -> None: ...
+
+    async def record_deployment(self, environment_id: UUID, deployment: DeploymentRecord) -> bool:
+        """Insert or update by `deployment_id`; True when the row is new."""
+        ...
+
+    async def record_event(
+        self, *, reason: str, message: str, warning: bool = False, environment_id: UUID | None = None
+    ) -> None: ...
+
+    async def finalize_environment(self, environment_id: UUID) -> None:
+        """The environment's cloud resources are gone: remove its rows (and the
+        application's, once it has no environment left)."""
+        ...
+
+
+class ReconcileContext(Protocol):
+    kind: str
+    key: str
+    reconcile_id: str
+    store: StateStore
+
+    def bind(self, **fields: Any) -> None:
+        """Add fields (application, environment, generation, …) to this pass's log line."""
+        ...
+
+    def log(self, event: str, **fields: Any) -> None: ...
+
+
+class Reconciler(Protocol):
+    kind: str
+
+    async def reconcile(self, ctx: ReconcileContext) -> Result: ...
+

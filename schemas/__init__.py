@@ -1,0 +1,1 @@
+"""The desired-state language and the API shapes of every surface berth speaks."""

@@ -1,0 +1,1 @@
+"""Quant Cloud's applications contract (`/api/v3`)."""
