@@ -1,0 +1,25 @@
+"""One reconcile pass's context: its store, its id and the fields of its log line."""
+
+from typing import Any
+
+import structlog
+
+from reconcilers.ports import StateStore
+
+
+class PassContext:
+    def __init__(self, kind: str, key: str, reconcile_id: str, store: StateStore):
+        self.kind = kind
+        self.key = key
+        self.reconcile_id = reconcile_id
+        self.store = store
+        self.fields: dict[str, Any] = {}
+        self._log = structlog.get_logger("berth.reconcile")
+
+    def bind(self, **fields: Any) -> None:
+        self.fields.update(fields)
+
+    def log(self, event: str, **fields: Any) -> None:
+        self._log.info(
+            event, kind=self.kind, key=self.key, reconcile_id=self.reconcile_id, **self.fields, **fields
+        )

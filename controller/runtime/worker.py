@@ -1,0 +1,230 @@
+"""The loop runner: claim due keys, run one pass per key, schedule the next pass.
+
+One process runs one `Worker` for all its reconciler kinds. Keys are leased
+in PostgreSQL, so a key never runs twice at once across any number of
+processes; each kind has its own bound on passes in flight here.
+"""
+
+import asyncio
+import random
+import socket
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+import asyncpg
+import structlog
+
+from controller.runtime.backoff import failure_delay, resync_delay
+from controller.runtime.context import PassContext
+from controller.runtime.listener import listen
+from controller.runtime.settings import RuntimeSettings
+from controller.store.observed import FencedStateStore
+from controller.store.queue import Lease, WorkQueue
+from reconcilers.ports import LeaseLost, Reconciler, StatusUpdate
+from reconcilers.results import Done, Forget, PermanentError, RequeueAfter, TemporaryError
+from schemas.status import Condition, ConditionType, set_condition
+
+log = structlog.get_logger("berth.controller")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+
+
+class Worker:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        dsn: str,
+        reconcilers: Sequence[Reconciler],
+        settings: RuntimeSettings,
+        *,
+        name: str | None = None,
+        rng: random.Random | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
+        self._pool = pool
+        self._dsn = dsn
+        self._queue = WorkQueue(pool)
+        self._reconcilers = {r.kind: r for r in reconcilers}
+        self._settings = settings
+        self.name = name or worker_name()
+        self._rng = rng or random.Random()
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._in_flight: dict[uuid.UUID, tuple[Lease, asyncio.Task]] = {}
+        self._running: dict[str, int] = dict.fromkeys(self._reconcilers, 0)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until `stop` is set, then finish what is in flight (or hand it back)."""
+        log.info("controller_started", worker=self.name, kinds=sorted(self._reconcilers))
+        stop_helpers = asyncio.Event()
+        helpers = [
+            asyncio.create_task(listen(self._dsn, self._wake, stop_helpers)),
+            asyncio.create_task(self._renew_leases(stop_helpers)),
+        ]
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                try:
+                    more_due = await self._claim_all()
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                    log.warning("claim_failed", worker=self.name, error=str(error))
+                    more_due = False
+                if not more_due:
+                    await _first_of(self._wake, stop, timeout=self._settings.poll_seconds)
+        finally:
+            await self._drain()
+            stop_helpers.set()
+            await asyncio.gather(*helpers, return_exceptions=True)
+            log.info("controller_stopped", worker=self.name)
+
+    async def _claim_all(self) -> bool:
+        """Fill free slots of every kind; True when a kind filled up (more may be due)."""
+        filled = False
+        for kind, reconciler in self._reconcilers.items():
+            free = getattr(reconciler, "concurrency", self._settings.concurrency) - self._running[kind]
+            if free <= 0:
+                continue
+            leases = await self._queue.claim(kind, free, self.name, self._settings.lease_seconds)
+            for lease in leases:
+                self._start(reconciler, lease)
+            filled |= len(leases) == free
+        return filled
+
+    def _start(self, reconciler: Reconciler, lease: Lease) -> None:
+        self._running[lease.kind] += 1
+        task = asyncio.create_task(self._pass(reconciler, lease))
+        self._in_flight[lease.token] = (lease, task)
+
+        def finished(_: asyncio.Task) -> None:
+            self._running[lease.kind] -= 1
+            self._in_flight.pop(lease.token, None)
+            self._wake.set()
+
+        task.add_done_callback(finished)
+
+    async def _pass(self, reconciler: Reconciler, lease: Lease) -> None:
+        store = FencedStateStore(self._pool, lease.kind, lease.key, lease.token)
+        ctx = PassContext(lease.kind, lease.key, uuid.uuid4().hex[:16], store)
+        started = time.perf_counter()
+        outcome, attempts, delay, error = "done", 0, 0.0, None
+        try:
+            result = await reconciler.reconcile(ctx)
+            if isinstance(result, Forget):
+                outcome = "forget"
+            elif isinstance(result, RequeueAfter):
+                outcome, delay = "requeue", result.seconds
+                ctx.bind(requeue_reason=result.reason)
+            else:
+                assert isinstance(result, Done), f"{reconciler.kind} returned {result!r}"
+                delay = resync_delay(self._settings.resync_seconds, self._rng)
+        except LeaseLost:
+            outcome = "lease_lost"
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        except TemporaryError as exc:
+            outcome, attempts, delay, error = "temporary_error", lease.attempts + 1, exc.delay, str(exc)
+        except PermanentError as exc:
+            outcome, error = "permanent_error", f"{exc.reason}: {exc}"
+            delay = resync_delay(self._settings.resync_seconds, self._rng)
+            await self._record_permanent(ctx, exc)
+        except Exception as exc:  # noqa: BLE001 — one place maps every failure to backoff
+            attempts = lease.attempts + 1
+            outcome, delay = "error", failure_delay(attempts, self._rng)
+            error = f"{type(exc).__name__}: {exc}"
+            ctx.bind(exc_info=exc)
+        finally:
+            ctx.log(
+                "reconcile",
+                outcome=outcome,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                queue_ms=round((lease.claimed_at - lease.enqueued_at).total_seconds() * 1000, 2),
+                attempts=attempts,
+                **({"next_in_s": round(delay, 3)} if outcome not in ("forget", "lease_lost") else {}),
+                **({"error": error} if error else {}),
+            )
+        await self._schedule_next(lease, outcome, delay, attempts, error)
+
+    async def _schedule_next(
+        self, lease: Lease, outcome: str, delay: float, attempts: int, error: str | None
+    ) -> None:
+        if outcome == "lease_lost":
+            return
+        try:
+            if outcome == "forget":
+                await self._queue.forget(lease)
+            else:
+                await self._queue.finish(lease, delay=delay, attempts=attempts, error=error)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            # The lease expires and another pass runs; nothing is lost.
+            log.warning("finish_failed", kind=lease.kind, key=lease.key, error=str(exc))
+
+    async def _record_permanent(self, ctx: PassContext, exc: PermanentError) -> None:
+        now = self._clock()
+        previous = await ctx.store.status(ctx.kind, ctx.key)
+        conditions = previous.conditions if previous else []
+        for condition in (
+            Condition(type=ConditionType.READY, status=False, reason=exc.reason, message=str(exc), last_transition_time=now),
+            Condition(type=ConditionType.DEGRADED, status=True, reason=exc.reason, message=str(exc), last_transition_time=now),
+        ):
+            conditions = set_condition(conditions, condition)
+        try:
+            await ctx.store.write_status(
+                StatusUpdate(
+                    observed_generation=ctx.fields.get("generation", previous.observed_generation if previous else 0),
+                    conditions=conditions,
+                    outputs=previous.outputs if previous else {},
+                )
+            )
+        except LeaseLost:
+            pass
+
+    async def _renew_leases(self, stop: asyncio.Event) -> None:
+        interval = self._settings.lease_seconds / 3
+        while not stop.is_set():
+            await _first_of(stop, timeout=interval)
+            tokens = list(self._in_flight)
+            if not tokens:
+                continue
+            try:
+                held = await self._queue.renew(tokens, self._settings.lease_seconds)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.warning("renew_failed", worker=self.name, error=str(error))
+                continue
+            for token in set(tokens) - held:
+                entry = self._in_flight.get(token)
+                if entry is not None:
+                    log.warning("lease_lost", kind=entry[0].kind, key=entry[0].key)
+                    entry[1].cancel()
+
+    async def _drain(self) -> None:
+        """Give passes in flight the grace period, then cancel them and hand their keys back."""
+        if self._in_flight:
+            tasks = [task for _, task in self._in_flight.values()]
+            await asyncio.wait(tasks, timeout=self._settings.shutdown_grace_seconds)
+        leftover = dict(self._in_flight)
+        for _, task in leftover.values():
+            task.cancel()
+        if leftover:
+            await asyncio.gather(*(t for _, t in leftover.values()), return_exceptions=True)
+            try:
+                await self._queue.release(list(leftover))
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.warning("release_failed", error=str(error), keys=len(leftover))
+
+
+async def _first_of(*events: asyncio.Event, timeout: float) -> None:
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

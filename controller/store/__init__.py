@@ -1,0 +1,1 @@
+"""PostgreSQL: migrations, named queries and the repositories built on them."""

@@ -1,0 +1,100 @@
+"""The reconcilers' view of PostgreSQL: desired state in, fenced observed state out."""
+
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+from uuid import UUID
+
+import asyncpg
+
+from controller.store.queries import QUERIES
+from reconcilers.ports import DeploymentRecord, EnvironmentRecord, LeaseLost, StatusUpdate
+from schemas.desired import EnvironmentSpec
+from schemas.status import Condition
+
+LEASE_LOST = "the lease on {kind}/{key} is no longer ours; another worker owns the key"
+
+
+class FencedStateStore:
+    """A `StateStore` bound to one pass's lease: every write first takes a share lock
+    on the pass's queue row, so it commits only while the lease is still held."""
+
+    def __init__(self, pool: asyncpg.Pool, kind: str, key: str, lease_token: UUID):
+        self._pool = pool
+        self._kind = kind
+        self._key = key
+        self._lease_token = lease_token
+
+    @asynccontextmanager
+    async def _fenced(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self._pool.acquire() as connection, connection.transaction():
+            held = await connection.fetchval(
+                QUERIES.hold_lease, self._kind, self._key, self._lease_token
+            )
+            if not held:
+                raise LeaseLost(LEASE_LOST.format(kind=self._kind, key=self._key))
+            yield connection
+
+    async def environment(self, environment_id: UUID) -> EnvironmentRecord | None:
+        row = await self._pool.fetchrow(QUERIES.environment_record, environment_id)
+        if row is None:
+            return None
+        return EnvironmentRecord(
+            id=row["id"],
+            application_id=row["application_id"],
+            organisation=row["organisation"],
+            application=row["application"],
+            name=row["name"],
+            spec=EnvironmentSpec.model_validate(row["spec"]),
+            generation=row["generation"],
+            deleting=row["deleting"],
+        )
+
+    async def outputs(self, kind: str, key: str) -> dict[str, Any] | None:
+        row = await self._pool.fetchrow(QUERIES.status, kind, key)
+        return None if row is None else row["outputs"]
+
+    async def status(self, kind: str, key: str) -> StatusUpdate | None:
+        row = await self._pool.fetchrow(QUERIES.status, kind, key)
+        if row is None:
+            return None
+        return StatusUpdate(
+            observed_generation=row["observed_generation"],
+            conditions=[Condition.model_validate(c) for c in row["conditions"]],
+            outputs=row["outputs"],
+        )
+
+    async def write_status(self, update: StatusUpdate) -> None:
+        async with self._fenced() as connection:
+            await connection.execute(
+                QUERIES.write_status,
+                self._kind,
+                self._key,
+                update.observed_generation,
+                [c.to_wire() for c in update.conditions],
+                update.outputs,
+            )
+
+    async def record_deployment(self, environment_id: UUID, deployment: DeploymentRecord) -> bool:
+        async with self._fenced() as connection:
+            inserted = await connection.fetchval(
+                QUERIES.record_deployment,
+                environment_id,
+                deployment.deployment_id,
+                deployment.task_definition_arn,
+                deployment.image_tag,
+                deployment.status,
+                deployment.reason,
+            )
+        return bool(inserted)
+
+    async def record_event(
+        self, *, reason: str, message: str, warning: bool = False, environment_id: UUID | None = None
+    ) -> None:
+        async with self._fenced() as connection:
+            await connection.execute(
+                QUERIES.record_event, environment_id, self._kind, self._key, reason, message, warning
+            )
+
+    async def finalize_environment(self, environment_id: UUID) -> None:
+        async with self._fenced() as connection:
+            await connection.execute(QUERIES.finalize_environment, environment_id)

@@ -1,0 +1,60 @@
+"""The work queue's operations, each one named SQL statement."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from controller.store.queries import QUERIES
+
+CHANNEL = "berth_work"
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    kind: str
+    key: str
+    token: UUID
+    attempts: int
+    enqueued_at: datetime
+    claimed_at: datetime
+
+
+class WorkQueue:
+    def __init__(self, pool: asyncpg.Pool):
+        self._pool = pool
+
+    async def enqueue(self, kind: str, key: str) -> None:
+        await self._pool.execute(QUERIES.enqueue, kind, key)
+
+    async def ensure(self, kind: str, key: str) -> None:
+        """Queue the key unless it is already queued (its schedule is left alone)."""
+        await self._pool.execute(QUERIES.ensure_queued, kind, key)
+
+    async def claim(self, kind: str, limit: int, worker: str, lease_seconds: float) -> list[Lease]:
+        rows = await self._pool.fetch(QUERIES.claim, kind, limit, worker, lease_seconds)
+        return [
+            Lease(kind, r["key"], r["lease_token"], r["attempts"], r["enqueued_at"], r["claimed_at"])
+            for r in rows
+        ]
+
+    async def finish(
+        self, lease: Lease, *, delay: float, attempts: int = 0, error: str | None = None
+    ) -> bool:
+        """Schedule the next pass; False when the lease had already been lost."""
+        row = await self._pool.fetchrow(
+            QUERIES.finish, lease.kind, lease.key, lease.token, delay, attempts, error
+        )
+        return row is not None
+
+    async def forget(self, lease: Lease) -> None:
+        await self._pool.execute(QUERIES.forget, lease.kind, lease.key, lease.token)
+
+    async def renew(self, tokens: list[UUID], lease_seconds: float) -> set[UUID]:
+        """Extend these leases; return the tokens still held."""
+        rows = await self._pool.fetch(QUERIES.renew_leases, tokens, lease_seconds)
+        return {r["lease_token"] for r in rows}
+
+    async def release(self, tokens: list[UUID]) -> None:
+        await self._pool.execute(QUERIES.release_leases, tokens)

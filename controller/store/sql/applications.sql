@@ -1,0 +1,66 @@
+-- name: create_application
+-- One statement, so one transaction: the organisation row is locked (and re-read
+-- fresh under concurrency) for the limit check, then the application, its
+-- production environment and their queue rows are written together.
+WITH org AS (
+    SELECT id, application_count, application_limit FROM organisations WHERE id = $1 FOR UPDATE
+),
+app AS (
+    INSERT INTO applications (organisation_id, name, spec)
+    SELECT id, $2, $3 FROM org WHERE application_count < application_limit
+    ON CONFLICT (organisation_id, name) DO NOTHING
+    RETURNING id, generation, created_at
+),
+env AS (
+    INSERT INTO environments (application_id, name, spec)
+    SELECT id, 'production', $4 FROM app
+    RETURNING id
+),
+queued AS (
+    SELECT berth_enqueue(kind, env.id::text) FROM env, unnest($5::text[]) AS kind
+)
+SELECT org.application_count, org.application_limit, app.id, app.generation,
+       (SELECT count(*) FROM queued) AS queued
+FROM org LEFT JOIN app ON true
+
+-- name: delete_application
+-- Marks the application and its environments deleted and queues the teardown;
+-- the rows go once the reconcilers have removed what they made.
+WITH app AS (
+    UPDATE applications SET deleted_at = now(), generation = generation + 1, updated_at = now()
+    WHERE organisation_id = $1 AND name = $2 AND deleted_at IS NULL
+    RETURNING id
+),
+envs AS (
+    UPDATE environments e SET deleted_at = now(), generation = e.generation + 1, updated_at = now()
+    FROM app WHERE e.application_id = app.id AND e.deleted_at IS NULL
+    RETURNING e.id
+),
+queued AS (
+    SELECT berth_enqueue(kind, envs.id::text) FROM envs, unnest($3::text[]) AS kind
+)
+SELECT app.id, (SELECT count(*) FROM queued) AS queued FROM app
+
+-- name: application_views
+SELECT a.id, a.name, a.spec, a.generation, a.deleted_at IS NOT NULL AS deleting, a.created_at,
+       coalesce(envs.names, '{}') AS environment_names,
+       p.id AS production_id, p.generation AS production_generation,
+       s.observed_generation, s.conditions, s.outputs,
+       coalesce(d.items, '[]') AS deployments
+FROM applications a
+LEFT JOIN environments p ON p.application_id = a.id AND p.name = 'production'
+LEFT JOIN statuses s ON s.kind = $3 AND s.key = p.id::text
+LEFT JOIN LATERAL (
+    SELECT array_agg(e.name ORDER BY e.name) AS names
+    FROM environments e WHERE e.application_id = a.id AND e.deleted_at IS NULL
+) envs ON true
+LEFT JOIN LATERAL (
+    SELECT jsonb_agg(jsonb_build_object(
+               'deploymentId', x.deployment_id, 'taskDefinitionArn', x.task_definition_arn,
+               'imageTag', x.image_tag, 'status', x.status, 'createdAt', x.created_at)
+           ORDER BY x.created_at DESC) AS items
+    FROM (SELECT * FROM deployments WHERE environment_id = p.id
+          ORDER BY created_at DESC LIMIT 20) x
+) d ON true
+WHERE a.organisation_id = $1 AND ($2::text IS NULL OR a.name = $2)
+ORDER BY a.name

@@ -1,0 +1,49 @@
+-- name: environment_record
+SELECT e.id, e.application_id, o.slug AS organisation, a.name AS application, e.name,
+       e.spec, e.generation, (e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL) AS deleting
+FROM environments e
+JOIN applications a ON a.id = e.application_id
+JOIN organisations o ON o.id = a.organisation_id
+WHERE e.id = $1
+
+-- name: status
+SELECT observed_generation, conditions, outputs FROM statuses WHERE kind = $1 AND key = $2
+
+-- name: write_status
+INSERT INTO statuses (kind, key, observed_generation, conditions, outputs)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (kind, key) DO UPDATE SET
+    observed_generation = EXCLUDED.observed_generation,
+    conditions = EXCLUDED.conditions,
+    outputs = EXCLUDED.outputs,
+    updated_at = now()
+
+-- name: record_deployment
+INSERT INTO deployments (environment_id, deployment_id, task_definition_arn, image_tag, status, reason)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (environment_id, deployment_id) DO UPDATE SET
+    status = EXCLUDED.status,
+    reason = EXCLUDED.reason,
+    updated_at = now()
+WHERE (deployments.status, deployments.reason) IS DISTINCT FROM (EXCLUDED.status, EXCLUDED.reason)
+RETURNING (xmax = 0) AS inserted
+
+-- name: record_event
+INSERT INTO events (organisation_id, application_id, environment_id, kind, key, reason, message, warning)
+SELECT a.organisation_id, a.id, e.id, $2, $3, $4, $5, $6
+FROM (SELECT $1::uuid AS id) wanted
+LEFT JOIN environments e ON e.id = wanted.id
+LEFT JOIN applications a ON a.id = e.application_id
+
+-- name: finalize_environment
+-- The last environment of a deleted application takes the application with it.
+WITH env AS (
+    DELETE FROM environments WHERE id = $1 RETURNING application_id
+),
+app AS (
+    DELETE FROM applications a USING env
+    WHERE a.id = env.application_id AND a.deleted_at IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM environments o WHERE o.application_id = a.id AND o.id <> $1)
+    RETURNING a.id
+)
+DELETE FROM statuses WHERE key = $1::text OR key IN (SELECT id::text FROM app)

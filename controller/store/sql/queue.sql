@@ -1,0 +1,65 @@
+-- name: enqueue
+SELECT berth_enqueue($1, $2)
+
+-- name: ensure_queued
+INSERT INTO work_queue (kind, key) VALUES ($1, $2) ON CONFLICT (kind, key) DO NOTHING
+
+-- name: claim
+WITH due AS (
+    SELECT kind, key FROM work_queue
+    WHERE kind = $1 AND not_before <= now()
+      AND (lease_expires IS NULL OR lease_expires < now())
+    ORDER BY not_before
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE work_queue w SET
+    leased_by = $3,
+    lease_token = gen_random_uuid(),
+    lease_expires = now() + make_interval(secs => $4),
+    dirty = false
+FROM due
+WHERE w.kind = due.kind AND w.key = due.key
+RETURNING w.key, w.lease_token, w.attempts, w.enqueued_at, now() AS claimed_at
+
+-- name: renew_leases
+UPDATE work_queue SET lease_expires = now() + make_interval(secs => $2)
+WHERE lease_token = ANY($1::uuid[]) AND lease_expires > now()
+RETURNING lease_token
+
+-- name: finish
+-- Ends a pass: the next one is due after $4 seconds, or at once if the key was
+-- written meanwhile. Fenced by the lease token: a stale worker changes nothing.
+UPDATE work_queue SET
+    leased_by = NULL, lease_token = NULL, lease_expires = NULL,
+    attempts = $5,
+    last_error = $6,
+    not_before = CASE WHEN dirty THEN now() ELSE now() + make_interval(secs => $4) END,
+    enqueued_at = CASE WHEN dirty THEN enqueued_at ELSE now() + make_interval(secs => $4) END,
+    dirty = false
+WHERE kind = $1 AND key = $2 AND lease_token = $3
+RETURNING not_before
+
+-- name: forget
+-- The object is gone: drop its key, unless it was written again during the pass.
+WITH gone AS (
+    DELETE FROM work_queue
+    WHERE kind = $1 AND key = $2 AND lease_token = $3 AND NOT dirty
+    RETURNING 1
+)
+UPDATE work_queue SET
+    leased_by = NULL, lease_token = NULL, lease_expires = NULL,
+    not_before = now(), dirty = false
+WHERE kind = $1 AND key = $2 AND lease_token = $3 AND dirty
+
+-- name: release_leases
+-- Shutdown: hand unfinished keys back, due at once, for any other worker.
+UPDATE work_queue SET
+    leased_by = NULL, lease_token = NULL, lease_expires = NULL, not_before = now()
+WHERE lease_token = ANY($1::uuid[])
+
+-- name: hold_lease
+-- Taken inside every observed-state write: blocks a takeover until the write commits.
+SELECT 1 FROM work_queue
+WHERE kind = $1 AND key = $2 AND lease_token = $3 AND lease_expires > now()
+FOR SHARE
