@@ -25,11 +25,15 @@ FROM org LEFT JOIN app ON true
 
 -- name: delete_application
 -- Marks the application and its environments deleted and queues the teardown;
--- the rows go once the reconcilers have removed what they made.
-WITH app AS (
-    UPDATE applications SET deleted_at = now(), generation = generation + 1, updated_at = now()
-    WHERE organisation_id = $1 AND name = $2 AND deleted_at IS NULL
-    RETURNING id
+-- the rows go once the reconcilers have removed what they made. Repeating it
+-- while the teardown runs changes nothing and still finds the application.
+WITH target AS (
+    SELECT id, deleted_at FROM applications WHERE organisation_id = $1 AND name = $2
+),
+app AS (
+    UPDATE applications a SET deleted_at = now(), generation = a.generation + 1, updated_at = now()
+    FROM target WHERE a.id = target.id AND target.deleted_at IS NULL
+    RETURNING a.id
 ),
 envs AS (
     UPDATE environments e SET deleted_at = now(), generation = e.generation + 1, updated_at = now()
@@ -39,7 +43,7 @@ envs AS (
 queued AS (
     SELECT berth_enqueue(kind, envs.id::text) FROM envs, unnest($3::text[]) AS kind
 )
-SELECT app.id, (SELECT count(*) FROM queued) AS queued FROM app
+SELECT target.id, (SELECT count(*) FROM queued) AS queued FROM target
 
 -- name: application_views
 SELECT a.id, a.name, a.spec, a.generation, a.deleted_at IS NOT NULL AS deleting, a.created_at,

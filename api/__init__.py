@@ -1,0 +1,1 @@
+"""The HTTP API: it writes desired state to PostgreSQL and reads observed state back."""

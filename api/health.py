@@ -1,0 +1,28 @@
+"""Liveness and readiness."""
+
+import asyncio
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from api.problems import UNAVAILABLE, problem_response
+from api.responses import JSON
+
+READY_TIMEOUT_SECONDS = 2.0
+
+
+async def healthz(_: Request) -> Response:
+    return JSON({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            await request.state.pool.fetchval("SELECT 1")
+    except Exception:  # noqa: BLE001 — any failure means not ready
+        return problem_response(503, "Service Unavailable", UNAVAILABLE)
+    return JSON({"status": "ready"})
+
+
+routes = [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz, methods=["GET"])]

@@ -1,0 +1,127 @@
+"""berth's own OpenAPI document, generated from its pydantic models and route table."""
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.responses import JSON
+from schemas.v3.applications import Application, CreateApplicationRequest, LimitReached
+
+REF = "#/components/schemas/{model}"
+PROBLEM = {
+    "type": "object",
+    "description": "RFC 9457 problem details; `message` repeats `detail` for Quant Cloud's clients.",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "message": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "pointer": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+    "required": ["title", "status"],
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    path: str
+    method: str
+    operation_id: str
+    summary: str
+    request: type[BaseModel] | None = None
+    responses: dict[int, tuple[str, type[BaseModel] | list | None]] = field(default_factory=dict)
+    authenticated: bool = True
+
+
+V3 = "/api/v3/organizations/{organisation}/applications"
+OPERATIONS = [
+    Operation(V3, "post", "createApplication", "Create a new application", CreateApplicationRequest, {
+        201: ("The created application", Application),
+        400: ("The request is invalid", None),
+        403: ("Application limit reached", LimitReached),
+        409: ("The application name is taken", None),
+    }),
+    Operation(V3, "get", "listApplications", "Get all applications for an organisation", None, {
+        200: ("A list of applications", [Application]),
+    }),
+    Operation(V3 + "/{application}", "get", "getApplication", "Get a single application", None, {
+        200: ("The application", Application),
+        404: ("The application not found", None),
+    }),
+    Operation(V3 + "/{application}", "delete", "deleteApplication",
+              "Delete an application (its cloud resources are torn down first)", None, {
+        204: ("The application is being deleted", None),
+        404: ("The application not found", None),
+    }),
+    Operation("/healthz", "get", "healthz", "Liveness", None, {200: ("Alive", None)}, False),
+    Operation("/readyz", "get", "readyz", "Readiness: the database answers", None,
+              {200: ("Ready", None), 503: ("Not ready", None)}, False),
+]
+
+
+def _content(model: type[BaseModel] | list | None, media_type: str = "application/json") -> dict:
+    if model is None:
+        return {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}
+    if isinstance(model, list):
+        schema = {"type": "array", "items": {"$ref": REF.format(model=model[0].__name__)}}
+    else:
+        schema = {"$ref": REF.format(model=model.__name__)}
+    return {media_type: {"schema": schema}}
+
+
+def _parameters(path: str) -> list[dict]:
+    names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+    return [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
+
+
+def build_document() -> dict:
+    models = {CreateApplicationRequest, Application, LimitReached}
+    _, definitions = models_json_schema(
+        [(m, "validation" if m is CreateApplicationRequest else "serialization") for m in models],
+        by_alias=True,
+        ref_template=REF,
+    )
+    schemas = dict(definitions.get("$defs", {}))
+    schemas["Problem"] = PROBLEM
+    paths: dict[str, dict] = {}
+    for op in OPERATIONS:
+        entry: dict = {"operationId": op.operation_id, "summary": op.summary, "parameters": _parameters(op.path)}
+        if op.request is not None:
+            entry["requestBody"] = {"required": True, "content": _content(op.request)}
+        entry["responses"] = {
+            str(code): {"description": text, **({"content": _content(model)} if code != 204 and (model or code >= 400) else {})}
+            for code, (text, model) in op.responses.items()
+        }
+        if op.authenticated:
+            entry["responses"].setdefault("401", {"description": "Missing or unknown token", "content": _content(None)})
+        else:
+            entry["security"] = []
+        paths.setdefault(op.path, {})[op.method] = entry
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "berth", "version": "0.1.0", "description": "A PaaS control plane."},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"BearerAuth": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"BearerAuth": []}],
+    }
+
+
+async def openapi(request: Request) -> Response:
+    return JSON(request.app.state.openapi)

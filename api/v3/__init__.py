@@ -1,0 +1,1 @@
+"""Quant Cloud's applications contract under /api/v3."""

@@ -1,0 +1,88 @@
+"""`/api/v3/organizations/{organisation}/applications`: create, list, get, delete."""
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from api.auth import authorised_organisation
+from api.problems import MALFORMED_JSON, Problem
+from api.responses import JSON
+from api.v3.views import application_view
+from controller.store import applications as store
+from schemas.desired import EnvironmentSpec
+from schemas.v3.applications import CreateApplicationRequest, LimitReached
+
+APPLICATION_NOT_FOUND = "Application not found"
+NAME_TAKEN = "An application named {name!r} already exists in this organisation."
+LIMIT_MESSAGE = "Application limit reached"
+LIMIT_ERROR = (
+    "Organisation has reached the maximum number of allowed applications ({count}/{limit}). "
+    "Please contact support to increase your limit."
+)
+
+
+async def parse_json(request: Request) -> object:
+    try:
+        return orjson.loads(await request.body())
+    except orjson.JSONDecodeError as error:
+        raise Problem(400, "Bad Request", MALFORMED_JSON, errors=[{"field": "", "pointer": "", "message": str(error)}]) from None
+
+
+def production_spec(request: CreateApplicationRequest) -> EnvironmentSpec:
+    return EnvironmentSpec(
+        compose=request.compose_definition,
+        min_capacity=request.desired_min_capacity,
+        max_capacity=request.desired_max_capacity,
+        variables=request.environment or [],
+    )
+
+
+async def create_application(request: Request) -> Response:
+    organisation = await authorised_organisation(request, request.path_params["organisation"])
+    wanted = CreateApplicationRequest.model_validate(await parse_json(request))
+    outcome = await store.create_application(
+        request.state.pool,
+        organisation.id,
+        wanted.app_name,
+        wanted.to_wire(),
+        production_spec(wanted).to_wire(),
+    )
+    match outcome:
+        case store.LimitReached(count=count, limit=limit):
+            body = LimitReached(message=LIMIT_MESSAGE, error=LIMIT_ERROR.format(count=count, limit=limit))
+            return JSON(body.to_wire(), status_code=403)
+        case store.NameTaken():
+            raise Problem(409, "Conflict", NAME_TAKEN.format(name=wanted.app_name))
+    rows = await store.application_views(request.state.pool, organisation.id, wanted.app_name)
+    return JSON(application_view(rows[0], organisation.slug).to_wire(), status_code=201)
+
+
+async def list_applications(request: Request) -> Response:
+    organisation = await authorised_organisation(request, request.path_params["organisation"])
+    rows = await store.application_views(request.state.pool, organisation.id)
+    return JSON([application_view(row, organisation.slug).to_wire() for row in rows])
+
+
+async def get_application(request: Request) -> Response:
+    organisation = await authorised_organisation(request, request.path_params["organisation"])
+    rows = await store.application_views(request.state.pool, organisation.id, request.path_params["application"])
+    if not rows:
+        raise Problem(404, "Not Found", APPLICATION_NOT_FOUND)
+    return JSON(application_view(rows[0], organisation.slug).to_wire())
+
+
+async def delete_application(request: Request) -> Response:
+    organisation = await authorised_organisation(request, request.path_params["organisation"])
+    if not await store.delete_application(request.state.pool, organisation.id, request.path_params["application"]):
+        raise Problem(404, "Not Found", APPLICATION_NOT_FOUND)
+    return Response(status_code=204)
+
+
+PREFIX = "/api/v3/organizations/{organisation}/applications"
+routes = [
+    Route(PREFIX, create_application, methods=["POST"], name="createApplication"),
+    Route(PREFIX, list_applications, methods=["GET"], name="listApplications"),
+    Route(PREFIX + "/{application}", get_application, methods=["GET"], name="getApplication"),
+    Route(PREFIX + "/{application}", delete_application, methods=["DELETE"], name="deleteApplication"),
+]

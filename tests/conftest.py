@@ -1,0 +1,38 @@
+import asyncpg
+import pytest
+
+from controller.logging import configure
+from controller.store.pool import create_pool
+from tests import postgres
+
+configure("WARNING")
+
+
+@pytest.fixture(scope="session")
+async def pg_admin():
+    dsn, embedded = await postgres.admin_dsn()
+    yield dsn
+    if embedded is not None:
+        embedded.stop()
+
+
+@pytest.fixture(scope="session")
+async def pg_template(pg_admin):
+    name = await postgres.create_template(pg_admin)
+    yield name
+    await postgres.drop(pg_admin, name)
+
+
+@pytest.fixture
+async def database_url(pg_admin, pg_template):
+    """A fresh, migrated database for this test alone."""
+    name = await postgres.clone(pg_admin, pg_template)
+    yield postgres.with_database(pg_admin, name)
+    await postgres.drop(pg_admin, name)
+
+
+@pytest.fixture
+async def pool(database_url) -> asyncpg.Pool:
+    pool = await create_pool(database_url, min_size=1, max_size=20)
+    yield pool
+    await pool.close()
