@@ -25,7 +25,10 @@ def token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-async def create_organisation(pool: asyncpg.Pool, slug: str, application_limit: int = 10) -> Organisation:
+async def create_organisation(
+    pool: asyncpg.Pool, slug: str, application_limit: int | None = None
+) -> Organisation:
+    """Create it (limit 10 unless given), or set the limit of an existing one when given."""
     row = await pool.fetchrow(QUERIES.create_organisation, slug, application_limit)
     return Organisation(row["id"], row["slug"])
 

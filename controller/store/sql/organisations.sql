@@ -1,6 +1,7 @@
 -- name: create_organisation
-INSERT INTO organisations (slug, application_limit) VALUES ($1, $2)
-ON CONFLICT (slug) DO UPDATE SET application_limit = EXCLUDED.application_limit
+-- Creates the organisation, or changes the limit of an existing one when $2 is given.
+INSERT INTO organisations (slug, application_limit) VALUES ($1, coalesce($2::integer, 10))
+ON CONFLICT (slug) DO UPDATE SET application_limit = coalesce($2::integer, organisations.application_limit)
 RETURNING id, slug, application_limit
 
 -- name: organisation_by_slug

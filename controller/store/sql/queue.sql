@@ -63,3 +63,6 @@ WHERE lease_token = ANY($1::uuid[])
 SELECT 1 FROM work_queue
 WHERE kind = $1 AND key = $2 AND lease_token = $3 AND lease_expires > now()
 FOR SHARE
+
+-- name: requeue_all
+UPDATE work_queue SET not_before = now(), attempts = 0 WHERE leased_by IS NULL

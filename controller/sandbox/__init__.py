@@ -1,0 +1,1 @@
+"""`berth up`: everything on one machine, with simulated clouds where none is configured."""
