@@ -8,7 +8,7 @@ from starlette.routing import Route
 from api.auth import authorised_organisation
 from api.problems import MALFORMED_JSON, Problem
 from api.responses import JSON
-from api.v3.views import application_view
+from api.v3.views import NEW_APPLICATION, application_view
 from controller.store import applications as store
 from schemas.desired import EnvironmentSpec
 from schemas.v3.applications import CreateApplicationRequest, LimitReached
@@ -54,8 +54,8 @@ async def create_application(request: Request) -> Response:
             return JSON(body.to_wire(), status_code=403)
         case store.NameTaken():
             raise Problem(409, "Conflict", NAME_TAKEN.format(name=wanted.app_name))
-    rows = await store.application_views(request.state.pool, organisation.id, wanted.app_name)
-    return JSON(application_view(rows[0], organisation.slug).to_wire(), status_code=201)
+    view = application_view(NEW_APPLICATION, organisation.slug, spec=wanted)
+    return JSON(view.to_wire(), status_code=201)
 
 
 async def list_applications(request: Request) -> Response:

@@ -31,13 +31,27 @@ def application_status(row: Mapping[str, Any]) -> str:
     return DEPLOYING
 
 
-def application_view(row: Mapping[str, Any], organisation: str) -> Application:
-    spec = CreateApplicationRequest.model_validate(row["spec"])
+NEW_APPLICATION = {
+    "deleting": False,
+    "observed_generation": None,
+    "production_generation": 1,
+    "conditions": [],
+    "outputs": {},
+    "deployments": [],
+    "environment_names": ["production"],
+}
+
+
+def application_view(
+    row: Mapping[str, Any], organisation: str, spec: CreateApplicationRequest | None = None
+) -> Application:
+    """`row` is an `application_views` row (or `NEW_APPLICATION` with `spec` given)."""
+    spec = spec or CreateApplicationRequest.model_validate(row["spec"])
     compose = spec.compose_definition
     outputs = row["outputs"] or {}
     essential = next((c for c in compose.containers if c.essential is not False), compose.containers[0])
     return Application(
-        app_name=row["name"],
+        app_name=spec.app_name,
         organisation=organisation,
         compose_definition=compose,
         status=application_status(row),
