@@ -1,6 +1,9 @@
 """Base models for the wire: camelCase names outside, snake_case inside."""
 
-from pydantic import BaseModel, ConfigDict
+from types import NoneType
+from typing import Any, get_args
+
+from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic.alias_generators import to_camel
 
 
@@ -9,6 +12,10 @@ class CamelModel(BaseModel):
 
     Unknown fields are ignored so that clients which post back what they read
     (read-only fields included) keep working unchanged.
+
+    An explicit null for a nullable field with a default (the contract's `essential`,
+    `minCapacity`, …) means that default: `to_wire()` leaves nulls out, so a null kept
+    as such would not survive being written and read back.
     """
 
     model_config = ConfigDict(
@@ -17,6 +24,19 @@ class CamelModel(BaseModel):
         extra="ignore",
         frozen=True,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_means_default(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        defaulted = {
+            key
+            for name, field in cls.model_fields.items()
+            if not field.is_required() and field.default is not None and NoneType in get_args(field.annotation)
+            for key in (name, field.alias)
+        }
+        return {key: value for key, value in data.items() if value is not None or key not in defaulted}
 
     def to_wire(self) -> dict:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
