@@ -16,6 +16,7 @@ MiB = Annotated[int, Field(ge=4)]
 DUPLICATE_CONTAINER = "container names must be unique; {name!r} appears more than once"
 UNKNOWN_DEPENDENCY = "dependsOn names {name!r}, which is not a container of this compose"
 SELF_DEPENDENCY = "a container cannot depend on itself"
+CYCLIC_DEPENDENCY = "dependsOn forms a cycle, so none of its containers could start: {cycle}"
 NO_ESSENTIAL = "at least one container must be essential"
 RESERVATION_ABOVE_LIMIT = "memoryReservation must not exceed memory"
 CAPACITY_ORDER = "minCapacity must not exceed maxCapacity"
@@ -143,6 +144,10 @@ class Compose(CamelModel):
                     raise ValueError(SELF_DEPENDENCY)
                 if dependency.container_name not in names:
                     raise ValueError(UNKNOWN_DEPENDENCY.format(name=dependency.container_name))
+        cycle = _dependency_cycle(self.containers)
+        if cycle:
+            raise ValueError(CYCLIC_DEPENDENCY.format(cycle=" → ".join(cycle)))
+        for container in self.containers:
             memory = max(container.memory or 0, container.memory_reservation or 0)
             if memory > self.task_memory:
                 raise ValueError(
@@ -162,3 +167,25 @@ class Compose(CamelModel):
         ):
             raise ValueError(CAPACITY_ORDER)
         return self
+
+
+def _dependency_cycle(containers: list[Container]) -> list[str] | None:
+    """The first dependsOn cycle found, as the names along it (first name repeated at the end)."""
+    graph = {c.name: [d.container_name for d in c.depends_on or ()] for c in containers}
+    acyclic: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> list[str] | None:
+        if name in path:
+            return [*path[path.index(name) :], name]
+        if name in acyclic:
+            return None
+        for dependency in graph[name]:
+            if found := visit(dependency, [*path, name]):
+                return found
+        acyclic.add(name)
+        return None
+
+    for name in graph:
+        if found := visit(name, []):
+            return found
+    return None
