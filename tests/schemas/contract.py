@@ -1,4 +1,8 @@
-"""Quant Cloud's contract, as far as berth's schemas implement it: the excerpt beside this file."""
+"""Quant Cloud's contract, read from the reference in shared/ beside the repository.
+
+The reference is for reading and is not copied into the repository; every machine
+and CI lay shared/ out beside the checkout.
+"""
 
 import copy
 import datetime
@@ -9,14 +13,12 @@ from typing import Any
 
 import yaml
 
-EXCERPT = Path(__file__).with_name("contract_excerpt.yaml")
-# The reference lives in shared/, beside the repository (as CI and every machine lay it out).
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "quant-cloud-applications.openapi.yaml"
 
 
 @cache
 def _schemas() -> dict[str, Any]:
-    return yaml.safe_load(EXCERPT.read_text())["components"]["schemas"]
+    return yaml.safe_load(REFERENCE.read_text())["components"]["schemas"]
 
 
 def schema(name: str) -> dict[str, Any]:
