@@ -1,0 +1,1 @@
+"""AWS reconcilers: the shared network and ECS-on-Fargate environments (aioboto3)."""

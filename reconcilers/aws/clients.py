@@ -1,0 +1,56 @@
+"""`AwsClients`: the process's long-lived aioboto3 clients, opened once and shared by every pass."""
+
+from contextlib import AsyncExitStack
+from typing import Any
+
+import aioboto3
+from botocore.config import Config
+
+from reconcilers.aws.config import AwsConfig
+
+SDK_ATTEMPTS = 3
+
+
+class AwsClients:
+    """`async with AwsClients(config) as clients:` gives `clients.ecs` and `clients.ec2`.
+
+    botocore retries throttling and 5xx itself (standard mode); `calls.call` adds a
+    few jittered attempts on top for what survives that, then gives up to the runtime.
+    """
+
+    ecs: Any
+    ec2: Any
+
+    def __init__(
+        self,
+        config: AwsConfig,
+        session: aioboto3.Session | None = None,
+        sdk_attempts: int = SDK_ATTEMPTS,
+    ):
+        self.config = config
+        self._session = session or aioboto3.Session()
+        self._sdk_attempts = sdk_attempts
+        self._stack: AsyncExitStack | None = None
+
+    def _client_arguments(self) -> dict[str, Any]:
+        arguments: dict[str, Any] = {
+            "region_name": self.config.region,
+            "config": Config(retries={"mode": "standard", "max_attempts": self._sdk_attempts}),
+        }
+        # Unset, botocore reads AWS_ENDPOINT_URL itself; passing None would hide that.
+        if self.config.endpoint_url:
+            arguments["endpoint_url"] = self.config.endpoint_url
+        return arguments
+
+    async def __aenter__(self) -> "AwsClients":
+        async with AsyncExitStack() as stack:
+            arguments = self._client_arguments()
+            self.ecs = await stack.enter_async_context(self._session.client("ecs", **arguments))
+            self.ec2 = await stack.enter_async_context(self._session.client("ec2", **arguments))
+            self._stack = stack.pop_all()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._stack is not None:
+            stack, self._stack = self._stack, None
+            await stack.aclose()

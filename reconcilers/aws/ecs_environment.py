@@ -1,0 +1,273 @@
+"""`EcsEnvironmentReconciler`: one environment as an ECS service on Fargate.
+
+kind `ecs-environment`, key: the environment's UUID. Each pass re-reads the
+environment and the network's outputs, observes ECS, plans with pure functions
+(task definition, then service), applies, follows the service's deployments and
+writes status. A deleting environment is torn down and finalized.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from botocore.exceptions import ClientError
+
+from reconcilers.aws.calls import error_code
+from reconcilers.aws.config import AwsConfig
+from reconcilers.aws.deployments import (
+    COMPLETED,
+    FAILED,
+    ROLLED_BACK,
+    SUPERSEDED,
+    DeploymentTracking,
+    FollowedDeployment,
+    followed_by,
+    newly_failed,
+    track_deployments,
+)
+from reconcilers.aws.describe import ServiceDescriber
+from reconcilers.aws.environment_apply import (
+    TeardownState,
+    apply_service_action,
+    describe_action,
+    register_task_definition,
+    tear_down,
+)
+from reconcilers.aws.environment_observe import observe_environment
+from reconcilers.aws.environment_status import (
+    EnvironmentFindings,
+    FailedRollout,
+    conditions,
+    judge,
+    outputs,
+)
+from reconcilers.aws.naming import ownership_tags, service_client_token, workload_name
+from reconcilers.aws.network import NETWORK_KEY, NETWORK_KIND, network_outputs_ready
+from reconcilers.aws.service import (
+    CreateService,
+    DesiredService,
+    NetworkSettings,
+    ObservedService,
+    hold_task_definition,
+    plan_service,
+)
+from reconcilers.aws.task_definition import (
+    RenderError,
+    deployed_image_tag,
+    plan_task_definition,
+    render_task_definition,
+)
+from reconcilers.ports import EnvironmentRecord, ReconcileContext, StatusUpdate
+from reconcilers.results import Done, Forget, PermanentError, RequeueAfter, Result, TemporaryError
+from schemas.status import Condition, ConditionType, set_condition
+
+KIND = "ecs-environment"
+NETWORK_WAIT_SECONDS = 2.0
+
+WAITING_FOR_NETWORK = "waiting for network"
+ROLLOUT_IN_PROGRESS = "rollout in progress"
+SERVICE_DRAINING = "the previous service {name} is still draining"
+CLUSTER_MISSING = "cluster {cluster} not found; waiting for the network reconciler to recreate it"
+TORN_DOWN = "service {name} deleted and {count} task definition revisions deregistered"
+
+DEPLOYMENT_EVENTS = {
+    COMPLETED: ("DeploymentCompleted", False),
+    FAILED: ("DeploymentFailed", True),
+    ROLLED_BACK: ("DeploymentRolledBack", True),
+    SUPERSEDED: ("DeploymentSuperseded", False),
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def desired_service(
+    env: EnvironmentRecord, network: Mapping[str, Any], task_definition_arn: str, config: AwsConfig
+) -> DesiredService:
+    return DesiredService(
+        name=workload_name(env),
+        cluster=network["clusterArn"],
+        task_definition_arn=task_definition_arn,
+        desired_count=env.spec.min_capacity,
+        network=NetworkSettings.of(network["subnetIds"], network["securityGroupIds"], config.assign_public_ip),
+        tags=tuple(sorted(ownership_tags(env).items())),
+        client_token=service_client_token(env.id, env.generation),
+    )
+
+
+def held_rollout(
+    previous: FailedRollout | None, failed: frozenset[str], desired_arn: str, generation: int
+) -> FailedRollout | None:
+    """The desired revision is held back once its rollout failed, for as long as the
+    generation stays the one it failed at: re-pushing it would only fail again."""
+    if desired_arn in failed:
+        return FailedRollout(desired_arn, generation)
+    if previous and previous.task_definition_arn == desired_arn and previous.generation == generation:
+        return previous
+    return None
+
+
+class EcsEnvironmentReconciler:
+    kind = KIND
+
+    def __init__(
+        self,
+        clients: Any,
+        config: AwsConfig,
+        clock: Callable[[], datetime] = utc_now,
+        describer: ServiceDescriber | None = None,
+    ):
+        """`clients`: an entered `AwsClients` (anything with an aioboto3 `ecs` client)."""
+        self._ecs = clients.ecs
+        self._config = config
+        self._clock = clock
+        self._describer = describer or ServiceDescriber(clients.ecs)
+
+    async def reconcile(self, ctx: ReconcileContext) -> Result:
+        env = await ctx.store.environment(UUID(ctx.key))
+        if env is None:
+            return Forget()
+        ctx.bind(
+            organisation=env.organisation,
+            application=env.application,
+            environment=env.name,
+            generation=env.generation,
+        )
+        network = await ctx.store.outputs(NETWORK_KIND, NETWORK_KEY)
+        if not network_outputs_ready(network):
+            return RequeueAfter(NETWORK_WAIT_SECONDS, WAITING_FOR_NETWORK)
+        if env.deleting:
+            return await self._tear_down(ctx, env, network["clusterArn"])
+        return await self._converge(ctx, env, network)
+
+    async def _converge(self, ctx: ReconcileContext, env: EnvironmentRecord, network: Mapping[str, Any]) -> Result:
+        cluster, name = network["clusterArn"], workload_name(env)
+        previous = await ctx.store.status(ctx.kind, ctx.key)
+        before = previous.outputs if previous else {}
+        followed = [FollowedDeployment.from_output(x) for x in before.get("followedDeployments") or ()]
+        try:
+            desired_task_definition = render_task_definition(env, self._config)
+            observation = await observe_environment(
+                self._ecs,
+                self._describer,
+                cluster=cluster,
+                service_name=name,
+                family=desired_task_definition["family"],
+                known_task_definitions={f.task_definition_arn for f in followed},
+            )
+        except RenderError as exc:
+            raise PermanentError("InvalidSpec", str(exc)) from exc
+        except ClientError as exc:
+            if error_code(exc) == "ClusterNotFoundException":
+                raise TemporaryError(CLUSTER_MISSING.format(cluster=cluster), delay=10) from exc
+            raise
+
+        done: list[str] = []
+        registration = plan_task_definition(desired_task_definition, observation.latest_task_definition)
+        if registration is not None:
+            registered = await register_task_definition(self._ecs, registration)
+            task_definition_arn = registered["taskDefinitionArn"]
+            done.append(describe_action(registration))
+            await self._event(ctx, env, "TaskDefinitionRegistered", f"registered {task_definition_arn}: {', '.join(registration.changed)} changed")
+        else:
+            task_definition_arn = observation.latest_task_definition["taskDefinitionArn"]
+        image_tags = {**observation.image_tags, task_definition_arn: deployed_image_tag(desired_task_definition)}
+
+        service = observation.service
+        tracking = track_deployments(service.deployments if service else (), followed, image_tags)
+        held = held_rollout(
+            FailedRollout.from_output(before.get("failedRollout")),
+            newly_failed(tracking),
+            task_definition_arn,
+            env.generation,
+        )
+        desired = desired_service(env, network, task_definition_arn, self._config)
+        if held is not None:
+            desired = hold_task_definition(desired, service)
+        actions = plan_service(desired, service)
+        if actions and isinstance(actions[0], CreateService) and service and service.status == "DRAINING":
+            return RequeueAfter(self._config.rollout_poll_seconds, SERVICE_DRAINING.format(name=name))
+        for action in actions:
+            service = ObservedService.from_description(await apply_service_action(self._ecs, action))
+            done.append(describe_action(action))
+            if isinstance(action, CreateService):
+                await self._event(ctx, env, "ServiceCreated", f"created service {service.arn}")
+            else:
+                await self._event(ctx, env, "ServiceUpdated", f"updated {', '.join(sorted(action.fields))} of {service.arn}")
+        if actions:
+            tracking = followed_by(tracking, track_deployments(service.deployments, tracking.followed, image_tags))
+        await self._record_deployments(ctx, env, tracking)
+
+        findings = EnvironmentFindings(
+            service=service,
+            desired_task_definition_arn=task_definition_arn,
+            desired_count=desired.desired_count,
+            actions=tuple(done),
+            held=held,
+        )
+        verdict = judge(findings)
+        if done:
+            ctx.log("ecs-environment.applied", actions=done)
+        await ctx.store.write_status(
+            StatusUpdate(
+                observed_generation=env.generation,
+                conditions=conditions(previous.conditions if previous else [], verdict, self._clock()),
+                outputs=outputs(findings, tracking.followed, cluster, name),
+            )
+        )
+        if verdict.rolling_out:
+            return RequeueAfter(self._config.rollout_poll_seconds, ROLLOUT_IN_PROGRESS)
+        return Done()
+
+    async def _record_deployments(self, ctx: ReconcileContext, env: EnvironmentRecord, tracking: DeploymentTracking) -> None:
+        for deployment in tracking.changed:
+            await ctx.store.record_deployment(env.id, deployment.record())
+            event = DEPLOYMENT_EVENTS.get(deployment.status)
+            if event is None or tracking.previous_status.get(deployment.deployment_id) == deployment.status:
+                continue
+            reason, warning = event
+            message = f"deployment {deployment.deployment_id} of {deployment.task_definition_arn}: {deployment.status.lower()}"
+            if deployment.reason:
+                message += f" ({deployment.reason})"
+            await self._event(ctx, env, reason, message, warning=warning)
+
+    async def _tear_down(self, ctx: ReconcileContext, env: EnvironmentRecord, cluster: str) -> Result:
+        name = workload_name(env)
+        try:
+            service = await self._describer.describe(cluster, name)
+        except ClientError as exc:
+            if error_code(exc) != "ClusterNotFoundException":
+                raise
+            service = None  # no cluster, no service
+        progress = await tear_down(self._ecs, cluster=cluster, service_name=name, family=name, service=service)
+        if progress.deleted_service:
+            await self._event(ctx, env, "ServiceDeleted", f"deleting service {name}")
+        if progress.state is TeardownState.DRAINING:
+            await self._write_deleting(ctx, env, SERVICE_DRAINING.format(name=name))
+            return RequeueAfter(self._config.rollout_poll_seconds, SERVICE_DRAINING.format(name=name))
+        await self._event(ctx, env, "TornDown", TORN_DOWN.format(name=name, count=len(progress.deregistered)))
+        await ctx.store.finalize_environment(env.id)
+        ctx.log("ecs-environment.torn-down", deregistered=len(progress.deregistered))
+        return Forget()
+
+    async def _write_deleting(self, ctx: ReconcileContext, env: EnvironmentRecord, message: str) -> None:
+        previous = await ctx.store.status(ctx.kind, ctx.key)
+        current: Sequence[Condition] = previous.conditions if previous else []
+        now = self._clock()
+        for kind, status in ((ConditionType.READY, False), (ConditionType.PROGRESSING, True)):
+            current = set_condition(
+                list(current),
+                Condition(type=kind, status=status, reason="Deleting", message=message, last_transition_time=now),
+            )
+        await ctx.store.write_status(
+            StatusUpdate(
+                observed_generation=env.generation,
+                conditions=list(current),
+                outputs=previous.outputs if previous else {},
+            )
+        )
+
+    async def _event(self, ctx: ReconcileContext, env: EnvironmentRecord, reason: str, message: str, *, warning: bool = False) -> None:
+        await ctx.store.record_event(reason=reason, message=message, warning=warning, environment_id=env.id)

@@ -1,0 +1,78 @@
+"""Observing an environment on ECS: its service and its family's latest ACTIVE revision.
+
+Changes nothing. Returns a frozen snapshot the pure plans work from.
+"""
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconcilers.aws.calls import call
+from reconcilers.aws.deployments import revision
+from reconcilers.aws.describe import ServiceDescriber
+from reconcilers.aws.service import ObservedService
+from reconcilers.aws.task_definition import deployed_image_tag
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentObservation:
+    service: ObservedService | None  # None: ECS has never heard of it
+    latest_task_definition: Mapping[str, Any] | None  # the family's latest ACTIVE revision
+    image_tags: Mapping[str, str] = field(default_factory=dict)  # task-definition ARN → image tag
+
+
+def family_of(task_definition_arn: str) -> str:
+    """`arn:aws:ecs:…:task-definition/family:3` → `family`."""
+    return task_definition_arn.rsplit("/", 1)[-1].rsplit(":", 1)[0]
+
+
+async def active_revisions(ecs: Any, family: str, *, latest_only: bool = False) -> list[str]:
+    """The family's ACTIVE revision ARNs, newest first."""
+    arguments: dict[str, Any] = {"familyPrefix": family, "status": "ACTIVE", "sort": "DESC"}
+    if latest_only:
+        arguments["maxResults"] = 1
+    arns: list[str] = []
+    while True:
+        page = await call(ecs.list_task_definitions, **arguments)
+        # Exact family only: a prefix match must not pick up `family2`.
+        arns.extend(a for a in page.get("taskDefinitionArns", ()) if family_of(a) == family)
+        token = page.get("nextToken")
+        if not token or (latest_only and arns):
+            break
+        arguments["nextToken"] = token
+    # Not every ECS (moto) honours `sort`; order by revision ourselves.
+    return sorted(arns, key=revision, reverse=True)
+
+
+async def describe_task_definition(ecs: Any, arn: str) -> dict[str, Any]:
+    answer = await call(ecs.describe_task_definition, taskDefinition=arn, include=["TAGS"])
+    return {**answer["taskDefinition"], "tags": answer.get("tags", [])}
+
+
+async def observe_environment(
+    ecs: Any,
+    describer: ServiceDescriber,
+    *,
+    cluster: str,
+    service_name: str,
+    family: str,
+    known_task_definitions: Collection[str] = (),
+) -> EnvironmentObservation:
+    """`known_task_definitions`: ARNs whose image tag berth already holds; the others that
+    the service's deployments run are described once to learn theirs."""
+    description = await describe_service(describer, cluster, service_name)
+    latest_arns = await active_revisions(ecs, family, latest_only=True)
+    latest = await describe_task_definition(ecs, latest_arns[0]) if latest_arns else None
+    image_tags: dict[str, str] = {}
+    if latest is not None:
+        image_tags[latest["taskDefinitionArn"]] = deployed_image_tag(latest)
+    for deployment in description.deployments if description else ():
+        arn = deployment.task_definition_arn
+        if arn and arn not in image_tags and arn not in known_task_definitions:
+            image_tags[arn] = deployed_image_tag(await describe_task_definition(ecs, arn))
+    return EnvironmentObservation(service=description, latest_task_definition=latest, image_tags=image_tags)
+
+
+async def describe_service(describer: ServiceDescriber, cluster: str, name: str) -> ObservedService | None:
+    description = await describer.describe(cluster, name)
+    return ObservedService.from_description(description) if description else None

@@ -1,0 +1,169 @@
+"""Test doubles for the AWS reconcilers: moto in server mode, an in-memory state store
+and pass context, and a client wrapper that records (and can break) AWS calls."""
+
+import logging
+import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from reconcilers.ports import DeploymentRecord, EnvironmentRecord, StatusUpdate
+
+READ_PREFIXES = ("describe_", "list_", "get_")
+
+
+class MotoServer:
+    """moto's ThreadedMotoServer on a free port of 127.0.0.1, for a whole test session."""
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+
+    def start(self) -> "MotoServer":
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self._server.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def reset(self) -> None:
+        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST", data=b"")
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            answer.read()
+
+
+@dataclass
+class RecordedEvent:
+    kind: str
+    key: str
+    reason: str
+    message: str
+    warning: bool
+    environment_id: UUID | None
+
+
+@dataclass
+class FakeDatabase:
+    """The rows a real store would keep, shared by every pass's `FakeStateStore`."""
+
+    environments: dict[UUID, EnvironmentRecord] = field(default_factory=dict)
+    statuses: dict[tuple[str, str], StatusUpdate] = field(default_factory=dict)
+    deployments: dict[UUID, dict[str, DeploymentRecord]] = field(default_factory=dict)
+    deployment_writes: list[DeploymentRecord] = field(default_factory=list)
+    events: list[RecordedEvent] = field(default_factory=list)
+    finalized: list[UUID] = field(default_factory=list)
+
+    def context(self, kind: str, key: str) -> "FakeContext":
+        return FakeContext(kind=kind, key=key, store=FakeStateStore(self, kind, key))
+
+    def event_reasons(self) -> list[str]:
+        return [e.reason for e in self.events]
+
+
+class FakeStateStore:
+    """A `StateStore` bound to one (kind, key), as the runtime's fenced store is."""
+
+    def __init__(self, database: FakeDatabase, kind: str, key: str):
+        self.database = database
+        self.kind = kind
+        self.key = key
+
+    async def environment(self, environment_id: UUID) -> EnvironmentRecord | None:
+        return self.database.environments.get(environment_id)
+
+    async def outputs(self, kind: str, key: str) -> dict[str, Any] | None:
+        status = self.database.statuses.get((kind, key))
+        return None if status is None else status.outputs
+
+    async def status(self, kind: str, key: str) -> StatusUpdate | None:
+        return self.database.statuses.get((kind, key))
+
+    async def write_status(self, update: StatusUpdate) -> None:
+        self.database.statuses[(self.kind, self.key)] = update
+
+    async def record_deployment(self, environment_id: UUID, deployment: DeploymentRecord) -> bool:
+        rows = self.database.deployments.setdefault(environment_id, {})
+        new = deployment.deployment_id not in rows
+        rows[deployment.deployment_id] = deployment
+        self.database.deployment_writes.append(deployment)
+        return new
+
+    async def record_event(
+        self, *, reason: str, message: str, warning: bool = False, environment_id: UUID | None = None
+    ) -> None:
+        self.database.events.append(RecordedEvent(self.kind, self.key, reason, message, warning, environment_id))
+
+    async def finalize_environment(self, environment_id: UUID) -> None:
+        self.database.environments.pop(environment_id, None)
+        self.database.statuses = {k: v for k, v in self.database.statuses.items() if k[1] != str(environment_id)}
+        self.database.finalized.append(environment_id)
+
+
+@dataclass
+class FakeContext:
+    kind: str
+    key: str
+    store: FakeStateStore
+    reconcile_id: str = "test-pass"
+    bound: dict[str, Any] = field(default_factory=dict)
+    logged: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def bind(self, **fields: Any) -> None:
+        self.bound.update(fields)
+
+    def log(self, event: str, **fields: Any) -> None:
+        self.logged.append((event, fields))
+
+
+class CrashAfter(Exception):
+    """Raised by `RecordingClient` right after the operation it was told to break after."""
+
+
+class RecordingClient:
+    """Wraps an aioboto3 client: records every operation called, and can raise
+    `CrashAfter` once the named operation has succeeded (a pass dying mid-way)."""
+
+    def __init__(self, client: Any, crash_after: Iterable[str] = ()):
+        self._client = client
+        self.calls: list[str] = []
+        self.crash_after = set(crash_after)
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute) or name.startswith("_") or name in ("get_paginator", "close"):
+            return attribute
+
+        async def recorded(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(name)
+            answer = await attribute(*args, **kwargs)
+            if name in self.crash_after:
+                self.crash_after.discard(name)
+                raise CrashAfter(name)
+            return answer
+
+        recorded.__name__ = name
+        return recorded
+
+    def writes(self) -> list[str]:
+        return [c for c in self.calls if not c.startswith(READ_PREFIXES)]
+
+
+@dataclass
+class RecordingClients:
+    """Stands in for `AwsClients` with recording wrappers around its clients."""
+
+    ecs: RecordingClient
+    ec2: RecordingClient
+
+    @classmethod
+    def around(cls, clients: Any, crash_after: Iterable[str] = ()) -> "RecordingClients":
+        crash = set(crash_after)
+        return cls(ecs=RecordingClient(clients.ecs, crash), ec2=RecordingClient(clients.ec2, crash))

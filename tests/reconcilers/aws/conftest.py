@@ -1,0 +1,85 @@
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from controller.sandbox.ecs_rollout import EcsRolloutSimulator
+from reconcilers.aws import calls
+from reconcilers.aws.clients import AwsClients
+from reconcilers.aws.config import AwsConfig
+from tests.fakes.aws import FakeDatabase, MotoServer
+
+REGION = "us-east-1"
+REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+TEST_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+}
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in TEST_ENVIRONMENT.items():
+            patch.setenv(name, value)
+        for name in ("MOTO_ECS_SERVICE_RUNNING", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+            patch.delenv(name, raising=False)
+        server = MotoServer().start()
+        yield server
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def aws_config(moto_server) -> AwsConfig:
+    return AwsConfig(
+        region=REGION,
+        endpoint_url=moto_server.endpoint,
+        assign_public_ip=True,
+        ecr_registry=REGISTRY,
+        rollout_poll_seconds=5,
+    )
+
+
+@pytest.fixture(scope="session")
+async def session_clients(aws_config):
+    async with AwsClients(aws_config, sdk_attempts=1) as clients:
+        yield clients
+
+
+@pytest.fixture
+def aws(moto_server, session_clients):
+    """Clients to a freshly reset moto."""
+    moto_server.reset()
+    return session_clients
+
+
+@pytest.fixture(autouse=True)
+def no_retry_waits(monkeypatch):
+    monkeypatch.setattr(calls, "TRANSIENT_RETRY", calls.RetryPolicy(initial_wait=0, max_wait=0))
+
+
+@pytest.fixture
+def database() -> FakeDatabase:
+    return FakeDatabase()
+
+
+@pytest.fixture
+def simulator() -> EcsRolloutSimulator:
+    return EcsRolloutSimulator(region=REGION)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()

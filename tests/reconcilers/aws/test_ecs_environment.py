@@ -1,0 +1,249 @@
+"""The ECS environment reconciler against moto in server mode, with the rollout simulator."""
+
+from dataclasses import replace
+
+import pytest
+
+from reconcilers.aws.ecs_environment import EcsEnvironmentReconciler
+from reconcilers.aws.network import NetworkReconciler
+from reconcilers.results import Done, Forget, PermanentError, RequeueAfter
+from schemas.status import ConditionType
+from tests.fakes.aws import CrashAfter, RecordingClients
+from tests.reconcilers.aws.factories import ENVIRONMENT_ID, environment, web_container
+
+KEY = str(ENVIRONMENT_ID)
+FAMILY = "acme-shop-production"
+
+
+@pytest.fixture
+async def network(aws, aws_config, database, clock):
+    result = await NetworkReconciler(aws, aws_config, clock).reconcile(database.context("aws-network", "default"))
+    assert result == Done()
+    return database.statuses[("aws-network", "default")].outputs
+
+
+def reconciler(clients, config, clock):
+    return EcsEnvironmentReconciler(clients, config, clock)
+
+
+async def run_pass(clients, config, database, clock):
+    return await reconciler(clients, config, clock).reconcile(database.context("ecs-environment", KEY))
+
+
+def status(database):
+    return database.statuses[("ecs-environment", KEY)]
+
+
+def condition(database, kind: ConditionType):
+    return next(c for c in status(database).conditions if c.type == kind)
+
+
+async def revisions(aws, status="ACTIVE"):
+    answer = await aws.ecs.list_task_definitions(familyPrefix=FAMILY, status=status)
+    return answer["taskDefinitionArns"]
+
+
+async def describe(aws, network):
+    answer = await aws.ecs.describe_services(cluster=network["clusterArn"], services=[FAMILY])
+    return answer["services"][0] if answer["services"] else None
+
+
+async def converge(aws, config, database, clock, simulator, passes: int = 6):
+    """Passes (and simulator steps between them) until the reconciler says Done."""
+    for _ in range(passes):
+        result = await run_pass(aws, config, database, clock)
+        if result == Done():
+            return result
+        simulator.step()
+    raise AssertionError(f"not converged after {passes} passes: {result}")
+
+
+async def test_a_missing_environment_is_forgotten(aws, aws_config, database, clock):
+    assert await run_pass(aws, aws_config, database, clock) == Forget()
+
+
+async def test_waits_for_the_network(aws, aws_config, database, clock):
+    database.environments[ENVIRONMENT_ID] = environment()
+    result = await run_pass(aws, aws_config, database, clock)
+    assert result == RequeueAfter(2, "waiting for network")
+    assert await revisions(aws) == []
+
+
+async def test_an_environment_converges(aws, aws_config, database, clock, simulator, network):
+    database.environments[ENVIRONMENT_ID] = environment()
+    recording = RecordingClients.around(aws)
+
+    first = await run_pass(recording, aws_config, database, clock)
+    assert first == RequeueAfter(5, "rollout in progress")
+    assert recording.ecs.writes() == ["register_task_definition", "create_service"]
+    assert len(await revisions(aws)) == 1
+    created = status(database)
+    assert created.outputs["rolloutState"] == "IN_PROGRESS"
+    [started] = database.deployments[ENVIRONMENT_ID].values()
+    assert (started.status, started.image_tag) == ("IN_PROGRESS", "1.27")
+
+    # moto's create_service drops the capacity providers and the circuit breaker: one update.
+    recording.ecs.calls.clear()
+    assert await run_pass(recording, aws_config, database, clock) == RequeueAfter(5, "rollout in progress")
+    assert recording.ecs.writes() == ["update_service"]
+    service = await describe(aws, network)
+    assert service["capacityProviderStrategy"] == [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]
+    assert service["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert service["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "ENABLED"
+    assert sorted(service["networkConfiguration"]["awsvpcConfiguration"]["subnets"]) == sorted(network["subnetIds"])
+
+    simulator.step()
+    clock.advance(30)
+    recording.ecs.calls.clear()
+    assert await run_pass(recording, aws_config, database, clock) == Done()
+    assert recording.ecs.writes() == []
+    ready = condition(database, ConditionType.READY)
+    assert (ready.status, ready.reason, ready.last_transition_time) == (True, "RolloutComplete", clock.now)
+    assert database.deployments[ENVIRONMENT_ID][started.deployment_id].status == "COMPLETED"
+    outputs = status(database).outputs
+    assert {k: outputs[k] for k in ("serviceName", "desiredCount", "runningCount", "pendingCount", "rolloutState")} == {
+        "serviceName": FAMILY,
+        "desiredCount": 1,
+        "runningCount": 1,
+        "pendingCount": 0,
+        "rolloutState": "COMPLETED",
+    }
+    assert outputs["serviceArn"].endswith(f"service/berth/{FAMILY}")
+    assert outputs["taskDefinitionArn"].endswith(f"task-definition/{FAMILY}:1")
+    assert outputs["deploymentId"] == started.deployment_id
+
+    # Converged: a further pass registers nothing, writes nothing to AWS, keeps transition times.
+    recording.ecs.calls.clear()
+    clock.advance(30)
+    assert await run_pass(recording, aws_config, database, clock) == Done()
+    assert recording.ecs.writes() == []
+    assert len(await revisions(aws)) == 1
+    assert condition(database, ConditionType.READY).last_transition_time == ready.last_transition_time
+    assert database.event_reasons() == [
+        "ClusterCreated",
+        "VpcCreated",
+        "SubnetCreated",
+        "SubnetCreated",
+        "SecurityGroupCreated",
+        "TaskDefinitionRegistered",
+        "ServiceCreated",
+        "ServiceUpdated",
+        "DeploymentCompleted",
+    ]
+    tags = await aws.ecs.list_tags_for_resource(resourceArn=outputs["taskDefinitionArn"])
+    assert {t["key"]: t["value"] for t in tags["tags"]}["berth:environment-id"] == KEY
+
+
+async def test_a_changed_spec_rolls_out_a_new_revision(aws, aws_config, database, clock, simulator, network):
+    database.environments[ENVIRONMENT_ID] = environment()
+    await converge(aws, aws_config, database, clock, simulator)
+    [first] = database.deployments[ENVIRONMENT_ID].values()
+
+    database.environments[ENVIRONMENT_ID] = environment([web_container(imageReference={"type": "external", "identifier": "nginx:1.28"})], generation=2, min_capacity=2)
+    recording = RecordingClients.around(aws)
+    assert await run_pass(recording, aws_config, database, clock) == RequeueAfter(5, "rollout in progress")
+    assert recording.ecs.writes() == ["register_task_definition", "update_service"]
+    assert len(await revisions(aws)) == 2
+    assert status(database).observed_generation == 2
+    assert condition(database, ConditionType.PROGRESSING).status is True
+
+    simulator.step()
+    assert await run_pass(aws, aws_config, database, clock) == Done()
+    records = database.deployments[ENVIRONMENT_ID]
+    [second] = [r for r in records.values() if r.deployment_id != first.deployment_id]
+    assert (second.status, second.image_tag) == ("COMPLETED", "1.28")
+    assert second.task_definition_arn.endswith(f"{FAMILY}:2")
+    assert records[first.deployment_id].status == "COMPLETED"
+    assert status(database).outputs["runningCount"] == 2
+    assert condition(database, ConditionType.READY).status is True
+
+
+async def test_a_failed_rollout_is_rolled_back_and_held(aws, aws_config, database, clock, simulator, network):
+    database.environments[ENVIRONMENT_ID] = environment()
+    await converge(aws, aws_config, database, clock, simulator)
+    [first] = database.deployments[ENVIRONMENT_ID].values()
+
+    database.environments[ENVIRONMENT_ID] = environment([web_container(imageReference={"type": "external", "identifier": "nginx:broken"})], generation=2)
+    simulator.fail_next(FAMILY)
+    assert await run_pass(aws, aws_config, database, clock) == RequeueAfter(5, "rollout in progress")
+
+    simulator.step()  # the breaker trips; ECS starts rolling back
+    result = await run_pass(aws, aws_config, database, clock)
+    records = database.deployments[ENVIRONMENT_ID]
+    [failed] = [r for r in records.values() if r.task_definition_arn.endswith(":2")]
+    assert failed.status == "FAILED"
+    assert failed.image_tag == "broken"
+    degraded = condition(database, ConditionType.DEGRADED)
+    assert (degraded.status, degraded.reason) == (True, "RolloutFailed")
+    assert result == RequeueAfter(5, "rollout in progress")  # following the rollback
+
+    simulator.step()  # the rollback completes, the failed deployment is gone
+    recording = RecordingClients.around(aws)
+    assert await run_pass(recording, aws_config, database, clock) == Done()
+    assert recording.ecs.writes() == []  # the failed revision is not pushed again
+    assert records[failed.deployment_id].status == "ROLLED_BACK"
+    [rollback] = [r for r in records.values() if r.deployment_id not in (first.deployment_id, failed.deployment_id)]
+    assert rollback.status == "COMPLETED" and rollback.task_definition_arn.endswith(":1")
+    ready = condition(database, ConditionType.READY)
+    assert (ready.status, ready.reason) == (False, "RolledBack")
+    assert condition(database, ConditionType.DEGRADED).status is True
+    assert "DeploymentFailed" in database.event_reasons()
+    assert "DeploymentRolledBack" in database.event_reasons()
+
+    # A new generation retries the same revision.
+    database.environments[ENVIRONMENT_ID] = replace(database.environments[ENVIRONMENT_ID], generation=3)
+    recording = RecordingClients.around(aws)
+    assert await run_pass(recording, aws_config, database, clock) == RequeueAfter(5, "rollout in progress")
+    assert recording.ecs.writes() == ["update_service"]
+    simulator.step()
+    assert await run_pass(aws, aws_config, database, clock) == Done()
+    assert condition(database, ConditionType.READY).status is True
+    assert condition(database, ConditionType.DEGRADED).status is False
+
+
+async def test_a_crash_after_registering_leaks_nothing(aws, aws_config, database, clock, simulator, network):
+    database.environments[ENVIRONMENT_ID] = environment()
+    crashing = RecordingClients.around(aws, crash_after=["register_task_definition"])
+    with pytest.raises(CrashAfter):
+        await run_pass(crashing, aws_config, database, clock)
+
+    recording = RecordingClients.around(aws)
+    assert await run_pass(recording, aws_config, database, clock) == RequeueAfter(5, "rollout in progress")
+    assert recording.ecs.writes() == ["create_service"]
+    await converge(aws, aws_config, database, clock, simulator)
+    assert len(await revisions(aws)) == 1
+    services = await aws.ecs.list_services(cluster=network["clusterArn"])
+    assert len(services["serviceArns"]) == 1
+
+
+async def test_a_crash_after_creating_the_service_leaks_nothing(aws, aws_config, database, clock, simulator, network):
+    database.environments[ENVIRONMENT_ID] = environment()
+    crashing = RecordingClients.around(aws, crash_after=["create_service"])
+    with pytest.raises(CrashAfter):
+        await run_pass(crashing, aws_config, database, clock)
+
+    recording = RecordingClients.around(aws)
+    await run_pass(recording, aws_config, database, clock)
+    assert "create_service" not in recording.ecs.writes()
+    assert "register_task_definition" not in recording.ecs.writes()
+    await converge(aws, aws_config, database, clock, simulator)
+    assert condition(database, ConditionType.READY).status is True
+
+
+async def test_an_internal_image_without_a_registry_is_a_permanent_error(aws, aws_config, database, clock, network):
+    internal = web_container(imageReference={"type": "internal", "identifier": "shop-1"})
+    database.environments[ENVIRONMENT_ID] = environment([internal])
+    with pytest.raises(PermanentError) as raised:
+        await run_pass(aws, replace(aws_config, ecr_registry=None), database, clock)
+    assert raised.value.reason == "InvalidSpec"
+    assert await revisions(aws) == []
+
+
+async def test_an_internal_image_comes_from_the_registry(aws, aws_config, database, clock, network):
+    internal = web_container(imageReference={"type": "internal", "identifier": "shop-1"})
+    database.environments[ENVIRONMENT_ID] = environment([internal])
+    await run_pass(aws, aws_config, database, clock)
+    [arn] = await revisions(aws)
+    described = await aws.ecs.describe_task_definition(taskDefinition=arn)
+    image = described["taskDefinition"]["containerDefinitions"][0]["image"]
+    assert image == "123456789012.dkr.ecr.us-east-1.amazonaws.com/acme:shop-1"
