@@ -1,4 +1,3 @@
-import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -7,6 +6,8 @@ from controller.sandbox.ecs_rollout import EcsRolloutSimulator
 from reconcilers.aws import calls
 from reconcilers.aws.clients import AwsClients
 from reconcilers.aws.config import AwsConfig
+from reconcilers.aws.network import NetworkReconciler
+from reconcilers.results import Done
 from tests.fakes.aws import FakeDatabase, MotoServer
 
 REGION = "us-east-1"
@@ -83,3 +84,11 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+async def network(aws, aws_config, database, clock):
+    """The shared network, made by its reconciler; its outputs."""
+    result = await NetworkReconciler(aws, aws_config, clock).reconcile(database.context("aws-network", "default"))
+    assert result == Done()
+    return database.statuses[("aws-network", "default")].outputs

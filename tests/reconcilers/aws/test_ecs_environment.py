@@ -4,58 +4,17 @@ from dataclasses import replace
 
 import pytest
 
-from reconcilers.aws.ecs_environment import EcsEnvironmentReconciler
-from reconcilers.aws.network import NetworkReconciler
 from reconcilers.results import Done, Forget, PermanentError, RequeueAfter
 from schemas.status import ConditionType
 from tests.fakes.aws import CrashAfter, RecordingClients
 from tests.reconcilers.aws.factories import ENVIRONMENT_ID, environment, web_container
-
-KEY = str(ENVIRONMENT_ID)
-FAMILY = "acme-shop-production"
-
-
-@pytest.fixture
-async def network(aws, aws_config, database, clock):
-    result = await NetworkReconciler(aws, aws_config, clock).reconcile(database.context("aws-network", "default"))
-    assert result == Done()
-    return database.statuses[("aws-network", "default")].outputs
-
-
-def reconciler(clients, config, clock):
-    return EcsEnvironmentReconciler(clients, config, clock)
-
-
-async def run_pass(clients, config, database, clock):
-    return await reconciler(clients, config, clock).reconcile(database.context("ecs-environment", KEY))
-
-
-def status(database):
-    return database.statuses[("ecs-environment", KEY)]
-
-
-def condition(database, kind: ConditionType):
-    return next(c for c in status(database).conditions if c.type == kind)
-
-
-async def revisions(aws, status="ACTIVE"):
-    answer = await aws.ecs.list_task_definitions(familyPrefix=FAMILY, status=status)
-    return answer["taskDefinitionArns"]
+from tests.reconcilers.aws.passes import FAMILY, KEY, condition, converge, revisions, status
+from tests.reconcilers.aws.passes import environment_pass as run_pass
 
 
 async def describe(aws, network):
     answer = await aws.ecs.describe_services(cluster=network["clusterArn"], services=[FAMILY])
     return answer["services"][0] if answer["services"] else None
-
-
-async def converge(aws, config, database, clock, simulator, passes: int = 6):
-    """Passes (and simulator steps between them) until the reconciler says Done."""
-    for _ in range(passes):
-        result = await run_pass(aws, config, database, clock)
-        if result == Done():
-            return result
-        simulator.step()
-    raise AssertionError(f"not converged after {passes} passes: {result}")
 
 
 async def test_a_missing_environment_is_forgotten(aws, aws_config, database, clock):

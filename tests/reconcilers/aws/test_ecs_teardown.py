@@ -1,0 +1,71 @@
+"""Deleting an environment: its service and task definitions go, then its rows."""
+
+from dataclasses import replace
+
+import pytest
+
+from reconcilers.results import Forget
+from tests.fakes.aws import CrashAfter, RecordingClients
+from tests.reconcilers.aws.factories import ENVIRONMENT_ID, environment
+from tests.reconcilers.aws.passes import FAMILY, converge, revisions
+from tests.reconcilers.aws.passes import environment_pass as run_pass
+
+
+async def service_status(aws, cluster):
+    answer = await aws.ecs.describe_services(cluster=cluster, services=[FAMILY])
+    return answer["services"][0]["status"] if answer["services"] else None
+
+
+@pytest.fixture
+async def running(aws, aws_config, database, clock, simulator, network):
+    database.environments[ENVIRONMENT_ID] = environment()
+    await converge(aws, aws_config, database, clock, simulator)
+    # A second revision, so that more than one is deregistered.
+    database.environments[ENVIRONMENT_ID] = environment(min_capacity=2, variables=[{"name": "V", "value": "2"}], generation=2)
+    await converge(aws, aws_config, database, clock, simulator)
+    database.environments[ENVIRONMENT_ID] = replace(database.environments[ENVIRONMENT_ID], deleting=True)
+    database.events.clear()
+    return network["clusterArn"]
+
+
+async def test_deleting_tears_down_and_finalizes(aws, aws_config, database, clock, running):
+    recording = RecordingClients.around(aws)
+    assert await run_pass(recording, aws_config, database, clock) == Forget()
+    assert recording.ecs.writes() == [
+        "update_service",
+        "delete_service",
+        "deregister_task_definition",
+        "deregister_task_definition",
+    ]
+    assert await service_status(aws, running) == "INACTIVE"
+    assert await revisions(aws) == []
+    assert len(await revisions(aws, status="INACTIVE")) == 2
+    assert database.finalized == [ENVIRONMENT_ID]
+    assert ENVIRONMENT_ID not in database.environments
+    assert database.event_reasons() == ["ServiceDeleted", "TornDown"]
+
+    # The key comes back once more: the environment is gone, nothing is called.
+    recording.ecs.calls.clear()
+    assert await run_pass(recording, aws_config, database, clock) == Forget()
+    assert recording.ecs.calls == []
+
+
+async def test_a_teardown_that_crashed_half_way_finishes(aws, aws_config, database, clock, running):
+    crashing = RecordingClients.around(aws, crash_after=["delete_service"])
+    with pytest.raises(CrashAfter):
+        await run_pass(crashing, aws_config, database, clock)
+    assert database.finalized == []
+
+    recording = RecordingClients.around(aws)
+    assert await run_pass(recording, aws_config, database, clock) == Forget()
+    assert recording.ecs.writes() == ["deregister_task_definition", "deregister_task_definition"]
+    assert await revisions(aws) == []
+    assert database.finalized == [ENVIRONMENT_ID]
+
+
+async def test_an_environment_that_never_ran_is_finalized(aws, aws_config, database, clock, network):
+    database.environments[ENVIRONMENT_ID] = environment(deleting=True)
+    recording = RecordingClients.around(aws)
+    assert await run_pass(recording, aws_config, database, clock) == Forget()
+    assert recording.ecs.writes() == []
+    assert database.finalized == [ENVIRONMENT_ID]

@@ -1,0 +1,229 @@
+"""The ECS service plan (pure): table cases and the convergence property."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconcilers.aws.service import (
+    CapacityProviderItem,
+    CreateService,
+    DeploymentSettings,
+    DesiredService,
+    NetworkSettings,
+    ObservedService,
+    ServiceField,
+    UpdateService,
+    create_service_request,
+    hold_task_definition,
+    plan_service,
+    update_service_request,
+)
+
+TD1 = "arn:aws:ecs:us-east-1:123456789012:task-definition/acme-shop-production:1"
+TD2 = "arn:aws:ecs:us-east-1:123456789012:task-definition/acme-shop-production:2"
+DESIRED = DesiredService(
+    name="acme-shop-production",
+    cluster="arn:aws:ecs:us-east-1:123456789012:cluster/berth",
+    task_definition_arn=TD2,
+    desired_count=2,
+    network=NetworkSettings.of(["subnet-b", "subnet-a"], ["sg-1"], True),
+    tags=(("berth:managed-by", "berth"),),
+    client_token="token",
+)
+
+
+def described(desired: DesiredService, **overrides: Any) -> dict[str, Any]:
+    """DescribeServices' answer for a service created with everything `desired` asks."""
+    request = create_service_request(desired)
+    description = {
+        "serviceArn": f"arn:aws:ecs:us-east-1:123456789012:service/berth/{desired.name}",
+        "serviceName": desired.name,
+        "clusterArn": desired.cluster,
+        "status": "ACTIVE",
+        "taskDefinition": request["taskDefinition"],
+        "desiredCount": request["desiredCount"],
+        "runningCount": 0,
+        "pendingCount": 0,
+        "capacityProviderStrategy": request["capacityProviderStrategy"],
+        "networkConfiguration": request["networkConfiguration"],
+        "deploymentConfiguration": request["deploymentConfiguration"],
+        "propagateTags": request["propagateTags"],
+        "deployments": [],
+    }
+    description.update(overrides)
+    return description
+
+
+def observed(desired: DesiredService = DESIRED, **overrides: Any) -> ObservedService:
+    return ObservedService.from_description(described(desired, **overrides))
+
+
+@dataclass(frozen=True)
+class Case:
+    reason: str
+    observed: ObservedService | None
+    want: list
+
+
+CASES = [
+    Case("no service yet: create it", None, [CreateService(DESIRED)]),
+    Case("a deleted (INACTIVE) service counts as absent", observed(status="INACTIVE"), [CreateService(DESIRED)]),
+    Case("a DRAINING service counts as absent", observed(status="DRAINING"), [CreateService(DESIRED)]),
+    Case("converged: nothing to do", observed(), []),
+    Case(
+        "subnet and security-group order does not matter",
+        observed(
+            networkConfiguration={
+                "awsvpcConfiguration": {"subnets": ["subnet-a", "subnet-b"], "securityGroups": ["sg-1"], "assignPublicIp": "ENABLED"}
+            }
+        ),
+        [],
+    ),
+    Case(
+        "AWS's defaults (launch type, base 0, percentages) are not differences",
+        observed(
+            launchType="EC2",
+            capacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1}],
+            deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+        ),
+        [],
+    ),
+    Case(
+        "moto's create drops the capacity providers and the circuit breaker: one update",
+        observed(capacityProviderStrategy=[], deploymentConfiguration=None),
+        [UpdateService(DESIRED, frozenset({ServiceField.CAPACITY_PROVIDER_STRATEGY, ServiceField.DEPLOYMENT_CONFIGURATION}))],
+    ),
+    Case(
+        "a new task definition",
+        observed(taskDefinition=TD1),
+        [UpdateService(DESIRED, frozenset({ServiceField.TASK_DEFINITION}))],
+    ),
+    Case(
+        "a new desired count and no public IP",
+        observed(
+            desiredCount=1,
+            networkConfiguration={
+                "awsvpcConfiguration": {"subnets": ["subnet-a", "subnet-b"], "securityGroups": ["sg-1"]}
+            },
+        ),
+        [UpdateService(DESIRED, frozenset({ServiceField.DESIRED_COUNT, ServiceField.NETWORK_CONFIGURATION}))],
+    ),
+    Case(
+        "a circuit breaker without rollback",
+        observed(deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": False}}),
+        [UpdateService(DESIRED, frozenset({ServiceField.DEPLOYMENT_CONFIGURATION}))],
+    ),
+    Case(
+        "tags that do not propagate",
+        observed(propagateTags="NONE"),
+        [UpdateService(DESIRED, frozenset({ServiceField.PROPAGATE_TAGS}))],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.reason)
+def test_plan(case: Case):
+    assert plan_service(DESIRED, case.observed) == case.want, case.reason
+
+
+def test_an_update_sends_only_what_differs():
+    request = update_service_request(UpdateService(DESIRED, frozenset({ServiceField.TASK_DEFINITION})))
+    assert request == {"cluster": DESIRED.cluster, "service": DESIRED.name, "taskDefinition": TD2}
+
+
+def test_a_create_carries_tags_token_and_everything_else():
+    request = create_service_request(DESIRED)
+    assert request["clientToken"] == "token"
+    assert request["tags"] == [{"key": "berth:managed-by", "value": "berth"}]
+    assert request["capacityProviderStrategy"] == [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]
+    assert request["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert request["networkConfiguration"]["awsvpcConfiguration"]["subnets"] == ["subnet-a", "subnet-b"]
+    assert "launchType" not in request
+
+
+def test_holding_keeps_the_running_task_definition():
+    held = hold_task_definition(DESIRED, observed(taskDefinition=TD1))
+    assert plan_service(held, observed(taskDefinition=TD1)) == []
+    assert hold_task_definition(DESIRED, None) == DESIRED
+
+
+# --- property: applying the plan converges ----------------------------------------------------
+
+ids = st.text(alphabet="abcdef0123456789", min_size=1, max_size=4)
+desired_services = st.builds(
+    DesiredService,
+    name=st.just("acme-shop-production"),
+    cluster=st.just("arn:aws:ecs:us-east-1:123456789012:cluster/berth"),
+    task_definition_arn=st.sampled_from([TD1, TD2]),
+    desired_count=st.integers(0, 10),
+    network=st.builds(
+        NetworkSettings.of,
+        st.lists(ids.map("subnet-{}".format), min_size=1, max_size=3, unique=True),
+        st.lists(ids.map("sg-{}".format), min_size=1, max_size=2, unique=True),
+        st.booleans(),
+    ),
+    capacity_provider_strategy=st.sampled_from(
+        [
+            (CapacityProviderItem("FARGATE"),),
+            (CapacityProviderItem("FARGATE_SPOT", 3), CapacityProviderItem("FARGATE", 1, 1)),
+        ]
+    ),
+    deployment=st.builds(DeploymentSettings, st.booleans(), st.booleans()),
+    propagate_tags=st.sampled_from(["SERVICE", "TASK_DEFINITION"]),
+)
+
+
+def aws_applies(action, current: ObservedService | None, *, moto: bool) -> ObservedService:
+    """What DescribeServices shows after AWS (or moto, which drops two fields on create)
+    performs `action`."""
+    if isinstance(action, CreateService):
+        dropped = {"capacityProviderStrategy": [], "deploymentConfiguration": None} if moto else {}
+        return observed(action.desired, **dropped)
+    request = update_service_request(action)
+    overrides = {k: v for k, v in request.items() if k not in ("cluster", "service")}
+    base = described(action.desired)
+    base.update(
+        taskDefinition=current.task_definition_arn,
+        desiredCount=current.desired_count,
+        capacityProviderStrategy=[
+            {"capacityProvider": i.capacity_provider, "weight": i.weight, "base": i.base}
+            for i in current.capacity_provider_strategy
+        ],
+        networkConfiguration=None
+        if current.network is None
+        else {
+            "awsvpcConfiguration": {
+                "subnets": list(current.network.subnets),
+                "securityGroups": list(current.network.security_groups),
+                "assignPublicIp": "ENABLED" if current.network.assign_public_ip else "DISABLED",
+            }
+        },
+        deploymentConfiguration=None
+        if current.deployment is None
+        else {
+            "deploymentCircuitBreaker": {"enable": current.deployment.circuit_breaker, "rollback": current.deployment.rollback},
+            "maximumPercent": current.deployment.maximum_percent,
+            "minimumHealthyPercent": current.deployment.minimum_healthy_percent,
+        },
+        propagateTags=current.propagate_tags,
+        status=current.status,
+    )
+    base.update(overrides)
+    return ObservedService.from_description(base)
+
+
+@settings(max_examples=200, deadline=None)
+@given(desired=desired_services, before=st.none() | desired_services, status=st.sampled_from(["ACTIVE", "DRAINING", "INACTIVE"]), moto=st.booleans())
+def test_applying_the_plan_converges(desired, before, status, moto):
+    """AWS converges in one action; moto in at most two (the update its create provokes)."""
+    current = None if before is None else observed(before, status=status)
+    for _ in range(2 if moto else 1):
+        actions = plan_service(desired, current)
+        if not actions:
+            break
+        [action] = actions
+        current = aws_applies(action, current, moto=moto)
+    assert plan_service(desired, current) == []
