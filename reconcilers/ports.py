@@ -33,7 +33,7 @@ class DeploymentRecord:
     deployment_id: str
     task_definition_arn: str
     image_tag: str
-    status: str  # IN_PROGRESS, COMPLETED, FAILED, ROLLED_BACK
+    status: str  # IN_PROGRESS, COMPLETED, FAILED, ROLLED_BACK, SUPERSEDED (replaced before it completed)
     reason: str = ""
     created_at: datetime | None = None
 

@@ -51,7 +51,9 @@ def _family(task_definition: str | None) -> str:
 
 
 class EcsRolloutSimulator:
-    def __init__(self, account_id: str = DEFAULT_ACCOUNT, region: str = "us-east-1", tasks_per_step: int | None = None):
+    def __init__(
+        self, account_id: str = DEFAULT_ACCOUNT, region: str = "us-east-1", tasks_per_step: int | None = None
+    ):
         self.account_id = account_id
         self.region = region
         self.tasks_per_step = tasks_per_step
@@ -95,7 +97,9 @@ class EcsRolloutSimulator:
             deployments.insert(0, primary)
         if primary["id"] not in self._seen:
             self._seen.add(primary["id"])
-            if primary["rolloutState"] == "IN_PROGRESS" and self._take_failure(_family(primary["taskDefinition"])):
+            if primary["rolloutState"] == "IN_PROGRESS" and self._take_failure(
+                _family(primary["taskDefinition"])
+            ):
                 self._doomed.add(primary["id"])
         primary["desiredCount"] = service.desired_count
         if primary["id"] not in self._doomed:
@@ -132,7 +136,9 @@ class EcsRolloutSimulator:
         threshold = breaker_threshold(desired)
         primary["failedTasks"] += self.tasks_per_step or threshold
         primary["pendingCount"] = desired
-        breaker = (getattr(service, "deployment_configuration", None) or {}).get("deploymentCircuitBreaker") or {}
+        breaker = (getattr(service, "deployment_configuration", None) or {}).get(
+            "deploymentCircuitBreaker"
+        ) or {}
         if not breaker.get("enable") or primary["failedTasks"] < threshold:
             return deployments
         primary["rolloutState"] = "FAILED"

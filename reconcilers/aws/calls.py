@@ -124,9 +124,7 @@ async def call(operation: Callable[..., Awaitable[dict]], /, **kwargs: Any) -> d
                 return await operation(**kwargs)
     except Exception as exc:
         if is_transient(exc):
-            message = STILL_FAILING.format(
-                operation=_name(operation), attempts=policy.attempts, error=exc
-            )
+            message = STILL_FAILING.format(operation=_name(operation), attempts=policy.attempts, error=exc)
             raise TemporaryError(message, delay=policy.backoff_after_exhaustion) from exc
         code = error_code(exc)
         if code in REJECTION_CODES:

@@ -94,16 +94,24 @@ def revision(task_definition_arn: str) -> int:
 
 
 def _observed_status(deployment: ObservedDeployment) -> str:
-    return deployment.rollout_state if deployment.rollout_state in (IN_PROGRESS, COMPLETED, FAILED) else IN_PROGRESS
+    return (
+        deployment.rollout_state
+        if deployment.rollout_state in (IN_PROGRESS, COMPLETED, FAILED)
+        else IN_PROGRESS
+    )
 
 
 def _decide_departed(gone: FollowedDeployment, primary: ObservedDeployment) -> FollowedDeployment:
     if revision(primary.task_definition_arn) < revision(gone.task_definition_arn):
         reason = ROLLED_BACK_REASON.format(arn=primary.task_definition_arn)
-        return FollowedDeployment(gone.deployment_id, gone.task_definition_arn, gone.image_tag, ROLLED_BACK, reason)
+        return FollowedDeployment(
+            gone.deployment_id, gone.task_definition_arn, gone.image_tag, ROLLED_BACK, reason
+        )
     if gone.status == IN_PROGRESS:
         reason = SUPERSEDED_REASON.format(id=primary.id)
-        return FollowedDeployment(gone.deployment_id, gone.task_definition_arn, gone.image_tag, SUPERSEDED, reason)
+        return FollowedDeployment(
+            gone.deployment_id, gone.task_definition_arn, gone.image_tag, SUPERSEDED, reason
+        )
     return gone
 
 
@@ -161,4 +169,6 @@ def followed_by(first: DeploymentTracking, second: DeploymentTracking) -> Deploy
     """Two trackings of one pass (before and after its own create/update) as one."""
     changed = {f.deployment_id: f for f in (*first.changed, *second.changed)}
     before = {**second.previous_status, **first.previous_status}
-    return DeploymentTracking(followed=second.followed, changed=tuple(changed.values()), previous_status=before)
+    return DeploymentTracking(
+        followed=second.followed, changed=tuple(changed.values()), previous_status=before
+    )

@@ -50,7 +50,9 @@ class ServiceDescriber:
                 _settle(waiting[name], result=found.get(name))
 
 
-def _settle(futures: list[asyncio.Future], *, result: Any = None, exception: BaseException | None = None) -> None:
+def _settle(
+    futures: list[asyncio.Future], *, result: Any = None, exception: BaseException | None = None
+) -> None:
     for future in futures:
         if future.done():
             continue

@@ -69,6 +69,11 @@ WAITING_FOR_NETWORK = "waiting for network"
 ROLLOUT_IN_PROGRESS = "rollout in progress"
 SERVICE_DRAINING = "the previous service {name} is still draining"
 CLUSTER_MISSING = "cluster {cluster} not found; waiting for the network reconciler to recreate it"
+REGISTERED = "registered {arn}: {changed} changed"
+SERVICE_CREATED = "created service {arn}"
+SERVICE_UPDATED = "updated {fields} of {arn}"
+SERVICE_DELETING = "deleting service {name}"
+DEPLOYMENT_FINISHED = "deployment {id} of {arn}: {status}{reason}"
 TORN_DOWN = "service {name} deleted and {count} task definition revisions deregistered"
 
 DEPLOYMENT_EVENTS = {
@@ -91,7 +96,9 @@ def desired_service(
         cluster=network["clusterArn"],
         task_definition_arn=task_definition_arn,
         desired_count=env.spec.min_capacity,
-        network=NetworkSettings.of(network["subnetIds"], network["securityGroupIds"], config.assign_public_ip),
+        network=NetworkSettings.of(
+            network["subnetIds"], network["securityGroupIds"], config.assign_public_ip
+        ),
         tags=tuple(sorted(ownership_tags(env).items())),
         client_token=service_client_token(env.id, env.generation),
     )
@@ -142,7 +149,9 @@ class EcsEnvironmentReconciler:
             return await self._tear_down(ctx, env, network["clusterArn"])
         return await self._converge(ctx, env, network)
 
-    async def _converge(self, ctx: ReconcileContext, env: EnvironmentRecord, network: Mapping[str, Any]) -> Result:
+    async def _converge(
+        self, ctx: ReconcileContext, env: EnvironmentRecord, network: Mapping[str, Any]
+    ) -> Result:
         cluster, name = network["clusterArn"], workload_name(env)
         previous = await ctx.store.status(ctx.kind, ctx.key)
         before = previous.outputs if previous else {}
@@ -170,10 +179,18 @@ class EcsEnvironmentReconciler:
             registered = await register_task_definition(self._ecs, registration)
             task_definition_arn = registered["taskDefinitionArn"]
             done.append(describe_action(registration))
-            await self._event(ctx, env, "TaskDefinitionRegistered", f"registered {task_definition_arn}: {', '.join(registration.changed)} changed")
+            await self._event(
+                ctx,
+                env,
+                "TaskDefinitionRegistered",
+                REGISTERED.format(arn=task_definition_arn, changed=", ".join(registration.changed)),
+            )
         else:
             task_definition_arn = observation.latest_task_definition["taskDefinitionArn"]
-        image_tags = {**observation.image_tags, task_definition_arn: deployed_image_tag(desired_task_definition)}
+        image_tags = {
+            **observation.image_tags,
+            task_definition_arn: deployed_image_tag(desired_task_definition),
+        }
 
         service = observation.service
         tracking = track_deployments(service.deployments if service else (), followed, image_tags)
@@ -193,11 +210,18 @@ class EcsEnvironmentReconciler:
             service = ObservedService.from_description(await apply_service_action(self._ecs, action))
             done.append(describe_action(action))
             if isinstance(action, CreateService):
-                await self._event(ctx, env, "ServiceCreated", f"created service {service.arn}")
+                await self._event(ctx, env, "ServiceCreated", SERVICE_CREATED.format(arn=service.arn))
             else:
-                await self._event(ctx, env, "ServiceUpdated", f"updated {', '.join(sorted(action.fields))} of {service.arn}")
+                await self._event(
+                    ctx,
+                    env,
+                    "ServiceUpdated",
+                    SERVICE_UPDATED.format(fields=", ".join(sorted(action.fields)), arn=service.arn),
+                )
         if actions:
-            tracking = followed_by(tracking, track_deployments(service.deployments, tracking.followed, image_tags))
+            tracking = followed_by(
+                tracking, track_deployments(service.deployments, tracking.followed, image_tags)
+            )
         await self._record_deployments(ctx, env, tracking)
 
         findings = EnvironmentFindings(
@@ -221,16 +245,21 @@ class EcsEnvironmentReconciler:
             return RequeueAfter(self._config.rollout_poll_seconds, ROLLOUT_IN_PROGRESS)
         return Done()
 
-    async def _record_deployments(self, ctx: ReconcileContext, env: EnvironmentRecord, tracking: DeploymentTracking) -> None:
+    async def _record_deployments(
+        self, ctx: ReconcileContext, env: EnvironmentRecord, tracking: DeploymentTracking
+    ) -> None:
         for deployment in tracking.changed:
             await ctx.store.record_deployment(env.id, deployment.record())
             event = DEPLOYMENT_EVENTS.get(deployment.status)
             if event is None or tracking.previous_status.get(deployment.deployment_id) == deployment.status:
                 continue
             reason, warning = event
-            message = f"deployment {deployment.deployment_id} of {deployment.task_definition_arn}: {deployment.status.lower()}"
-            if deployment.reason:
-                message += f" ({deployment.reason})"
+            message = DEPLOYMENT_FINISHED.format(
+                id=deployment.deployment_id,
+                arn=deployment.task_definition_arn,
+                status=deployment.status.lower(),
+                reason=f" ({deployment.reason})" if deployment.reason else "",
+            )
             await self._event(ctx, env, reason, message, warning=warning)
 
     async def _tear_down(self, ctx: ReconcileContext, env: EnvironmentRecord, cluster: str) -> Result:
@@ -241,9 +270,11 @@ class EcsEnvironmentReconciler:
             if error_code(exc) != "ClusterNotFoundException":
                 raise
             service = None  # no cluster, no service
-        progress = await tear_down(self._ecs, cluster=cluster, service_name=name, family=name, service=service)
+        progress = await tear_down(
+            self._ecs, cluster=cluster, service_name=name, family=name, service=service
+        )
         if progress.deleted_service:
-            await self._event(ctx, env, "ServiceDeleted", f"deleting service {name}")
+            await self._event(ctx, env, "ServiceDeleted", SERVICE_DELETING.format(name=name))
         if progress.state is TeardownState.DRAINING:
             await self._write_deleting(ctx, env, SERVICE_DRAINING.format(name=name))
             return RequeueAfter(self._config.rollout_poll_seconds, SERVICE_DRAINING.format(name=name))
@@ -259,7 +290,9 @@ class EcsEnvironmentReconciler:
         for kind, status in ((ConditionType.READY, False), (ConditionType.PROGRESSING, True)):
             current = set_condition(
                 list(current),
-                Condition(type=kind, status=status, reason="Deleting", message=message, last_transition_time=now),
+                Condition(
+                    type=kind, status=status, reason="Deleting", message=message, last_transition_time=now
+                ),
             )
         await ctx.store.write_status(
             StatusUpdate(
@@ -269,5 +302,13 @@ class EcsEnvironmentReconciler:
             )
         )
 
-    async def _event(self, ctx: ReconcileContext, env: EnvironmentRecord, reason: str, message: str, *, warning: bool = False) -> None:
+    async def _event(
+        self,
+        ctx: ReconcileContext,
+        env: EnvironmentRecord,
+        reason: str,
+        message: str,
+        *,
+        warning: bool = False,
+    ) -> None:
         await ctx.store.record_event(reason=reason, message=message, warning=warning, environment_id=env.id)

@@ -77,16 +77,24 @@ def judge(f: EnvironmentFindings) -> Verdict:
         return Verdict((False, "Deploying", message), (True, "Deploying", message), (False, "AsDesired", ""))
     if primary.rollout_state == FAILED:
         message = PRIMARY_FAILED.format(id=primary.id, reason=primary.rollout_state_reason)
-        return Verdict((False, "RolloutFailed", message), (False, "RolloutFailed", message), (True, "RolloutFailed", message))
+        return Verdict(
+            (False, "RolloutFailed", message),
+            (False, "RolloutFailed", message),
+            (True, "RolloutFailed", message),
+        )
     counts = {"running": service.running_count, "desired": f.desired_count}
     if primary.rollout_state != COMPLETED or primary.task_definition_arn != f.desired_task_definition_arn:
         message = ROLLING_OUT.format(id=primary.id, **counts)
-        return Verdict((False, "RollingOut", message), (True, "RollingOut", message), (False, "AsDesired", ""))
+        return Verdict(
+            (False, "RollingOut", message), (True, "RollingOut", message), (False, "AsDesired", "")
+        )
     if service.running_count < f.desired_count:
         message = SCALING.format(**counts)
         return Verdict((False, "TasksPending", message), (True, "Scaling", message), (False, "AsDesired", ""))
     message = COMPLETE.format(id=primary.id, **counts)
-    return Verdict((True, "RolloutComplete", message), (False, "RolloutComplete", message), (False, "AsDesired", ""))
+    return Verdict(
+        (True, "RolloutComplete", message), (False, "RolloutComplete", message), (False, "AsDesired", "")
+    )
 
 
 def conditions(previous: Sequence[Condition], verdict: Verdict, now: datetime) -> list[Condition]:

@@ -45,6 +45,11 @@ SUBNET_NOT_FOUND = "configured subnets not found: {message}"
 GROUP_NOT_FOUND = "configured security groups not found: {message}"
 SEVERAL_VPCS = "configured subnets and security groups must share one VPC; found {vpcs}"
 NOT_CONVERGING = "the network still lacks {actions} after {rounds} rounds"
+CLUSTER_CREATED = "created ECS cluster {arn}"
+PROVIDERS_ADDED = "added Fargate capacity providers to {name}"
+VPC_CREATED = "created VPC {id} ({cidr})"
+SUBNET_CREATED = "created subnet {id} ({cidr}, {zone})"
+GROUP_CREATED = "created security group {id}"
 READY = "cluster {cluster}, VPC {vpc}, {subnets} subnets, {groups} security groups"
 
 
@@ -82,9 +87,15 @@ class NetworkReconciler:
         else:
             vpc_id, subnets, groups = await self._ensure_own_network(ctx)
         previous = await ctx.store.status(ctx.kind, ctx.key)
-        message = READY.format(cluster=self._config.cluster_name, vpc=vpc_id, subnets=len(subnets), groups=len(groups))
+        message = READY.format(
+            cluster=self._config.cluster_name, vpc=vpc_id, subnets=len(subnets), groups=len(groups)
+        )
         ready = Condition(
-            type=ConditionType.READY, status=True, reason="NetworkReady", message=message, last_transition_time=self._clock()
+            type=ConditionType.READY,
+            status=True,
+            reason="NetworkReady",
+            message=message,
+            last_transition_time=self._clock(),
         )
         await ctx.store.write_status(
             StatusUpdate(
@@ -158,7 +169,11 @@ class NetworkReconciler:
     async def _observe_network(self) -> NetworkObservation:
         zones = await call(self._ec2.describe_availability_zones, Filters=[_filter("state", "available")])
         availability_zones = tuple(
-            sorted(z["ZoneName"] for z in zones["AvailabilityZones"] if z.get("ZoneType", "availability-zone") == "availability-zone")
+            sorted(
+                z["ZoneName"]
+                for z in zones["AvailabilityZones"]
+                if z.get("ZoneType", "availability-zone") == "availability-zone"
+            )
         )
         vpcs = await call(
             self._ec2.describe_vpcs,
@@ -188,7 +203,10 @@ class NetworkReconciler:
             availability_zones=availability_zones,
             vpc_id=vpc_id,
             dns_enabled=frozenset(enabled),
-            subnets=tuple(ObservedSubnet(s["SubnetId"], s["CidrBlock"], s["AvailabilityZone"]) for s in subnets["Subnets"]),
+            subnets=tuple(
+                ObservedSubnet(s["SubnetId"], s["CidrBlock"], s["AvailabilityZone"])
+                for s in subnets["Subnets"]
+            ),
             security_group_id=groups["SecurityGroups"][0]["GroupId"] if groups["SecurityGroups"] else None,
         )
 
@@ -202,7 +220,9 @@ class NetworkReconciler:
                     defaultCapacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1, "base": 0}],
                     tags=ecs_tags({MANAGED_BY_KEY: MANAGED_BY}),
                 )
-                await self._event(ctx, "ClusterCreated", f"created ECS cluster {answer['cluster']['clusterArn']}")
+                await self._event(
+                    ctx, "ClusterCreated", CLUSTER_CREATED.format(arn=answer["cluster"]["clusterArn"])
+                )
             case AddFargateProviders(name=name, providers=providers, default_strategy=strategy):
                 await call(
                     self._ecs.put_cluster_capacity_providers,
@@ -212,12 +232,12 @@ class NetworkReconciler:
                         {"capacityProvider": p, "weight": w, "base": b} for p, w, b in strategy
                     ],
                 )
-                await self._event(ctx, "ClusterProvidersAdded", f"added Fargate capacity providers to {name}")
+                await self._event(ctx, "ClusterProvidersAdded", PROVIDERS_ADDED.format(name=name))
             case CreateVpc(cidr=cidr, name=name):
                 answer = await call(
                     self._ec2.create_vpc, CidrBlock=cidr, TagSpecifications=ec2_tag_specification("vpc", name)
                 )
-                await self._event(ctx, "VpcCreated", f"created VPC {answer['Vpc']['VpcId']} ({cidr})")
+                await self._event(ctx, "VpcCreated", VPC_CREATED.format(id=answer["Vpc"]["VpcId"], cidr=cidr))
             case EnableVpcDns(vpc_id=vpc_id, attribute=attribute):
                 await call(self._ec2.modify_vpc_attribute, VpcId=vpc_id, **{attribute: {"Value": True}})
             case CreateSubnet(vpc_id=vpc_id, cidr=cidr, availability_zone=zone, name=name):
@@ -228,7 +248,11 @@ class NetworkReconciler:
                     AvailabilityZone=zone,
                     TagSpecifications=ec2_tag_specification("subnet", name),
                 )
-                await self._event(ctx, "SubnetCreated", f"created subnet {answer['Subnet']['SubnetId']} ({cidr}, {zone})")
+                await self._event(
+                    ctx,
+                    "SubnetCreated",
+                    SUBNET_CREATED.format(id=answer["Subnet"]["SubnetId"], cidr=cidr, zone=zone),
+                )
             case CreateSecurityGroup(vpc_id=vpc_id, name=name, description=description):
                 answer = await call(
                     self._ec2.create_security_group,
@@ -237,7 +261,7 @@ class NetworkReconciler:
                     VpcId=vpc_id,
                     TagSpecifications=ec2_tag_specification("security-group", name),
                 )
-                await self._event(ctx, "SecurityGroupCreated", f"created security group {answer['GroupId']}")
+                await self._event(ctx, "SecurityGroupCreated", GROUP_CREATED.format(id=answer["GroupId"]))
 
     async def _event(self, ctx: ReconcileContext, reason: str, message: str) -> None:
         ctx.log("aws-network.created", reason=reason, detail=message)

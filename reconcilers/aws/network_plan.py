@@ -77,7 +77,9 @@ class CreateSecurityGroup:
     description: str = SECURITY_GROUP_DESCRIPTION
 
 
-NetworkAction = CreateCluster | AddFargateProviders | CreateVpc | EnableVpcDns | CreateSubnet | CreateSecurityGroup
+NetworkAction = (
+    CreateCluster | AddFargateProviders | CreateVpc | EnableVpcDns | CreateSubnet | CreateSecurityGroup
+)
 
 
 def plan_cluster(cluster_name: str, observed: NetworkObservation) -> list[NetworkAction]:
@@ -95,10 +97,12 @@ def plan_network(observed: NetworkObservation) -> list[NetworkAction]:
     if observed.vpc_id is None:
         return [CreateVpc()]
     vpc = observed.vpc_id
-    actions: list[NetworkAction] = [EnableVpcDns(vpc, a) for a in DNS_ATTRIBUTES if a not in observed.dns_enabled]
+    actions: list[NetworkAction] = [
+        EnableVpcDns(vpc, a) for a in DNS_ATTRIBUTES if a not in observed.dns_enabled
+    ]
     have = {s.cidr for s in observed.subnets}
     zones = observed.availability_zones
-    for index, (cidr, name) in enumerate(zip(SUBNET_CIDRS, SUBNET_NAMES)):
+    for index, (cidr, name) in enumerate(zip(SUBNET_CIDRS, SUBNET_NAMES, strict=True)):
         if cidr not in have and zones:
             actions.append(CreateSubnet(vpc, cidr, zones[index % len(zones)], name))
     if observed.security_group_id is None:

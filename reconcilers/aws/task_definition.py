@@ -85,9 +85,7 @@ def _environment(container: Container, variables: Sequence[Any]) -> list[dict[st
     return [{"name": name, "value": merged[name]} for name in sorted(merged)]
 
 
-def _container_definition(
-    container: Container, env: EnvironmentRecord, config: AwsConfig
-) -> dict[str, Any]:
+def _container_definition(container: Container, env: EnvironmentRecord, config: AwsConfig) -> dict[str, Any]:
     definition: dict[str, Any] = {
         "name": container.name,
         "image": image_uri(container, env.organisation, config.ecr_registry),
@@ -201,7 +199,10 @@ def _normalise_container(c: Mapping[str, Any]) -> dict[str, Any]:
                 key=lambda m: (m["containerPath"], m["sourceVolume"]),
             ),
             "dependsOn": sorted(
-                ({"containerName": d["containerName"], "condition": d["condition"]} for d in c.get("dependsOn") or ()),
+                (
+                    {"containerName": d["containerName"], "condition": d["condition"]}
+                    for d in c.get("dependsOn") or ()
+                ),
                 key=lambda d: d["containerName"],
             ),
             "command": list(c["command"]) if c.get("command") else None,
@@ -252,7 +253,11 @@ def differences(desired: Mapping[str, Any], latest: Mapping[str, Any] | None) ->
     if latest is None:
         return ("family",)
     want, have = normalise(desired), normalise(latest)
-    changed = [key for key in sorted(want.keys() | have.keys()) if key != "containerDefinitions" and want.get(key) != have.get(key)]
+    changed = [
+        key
+        for key in sorted(want.keys() | have.keys())
+        if key != "containerDefinitions" and want.get(key) != have.get(key)
+    ]
     wanted_containers = {c["name"]: c for c in want.get("containerDefinitions", ())}
     had_containers = {c["name"]: c for c in have.get("containerDefinitions", ())}
     for name in sorted(wanted_containers.keys() | had_containers.keys()):
@@ -260,7 +265,9 @@ def differences(desired: Mapping[str, Any], latest: Mapping[str, Any] | None) ->
         if mine is None or theirs is None:
             changed.append(name)
             continue
-        changed.extend(f"{name}.{k}" for k in sorted(mine.keys() | theirs.keys()) if mine.get(k) != theirs.get(k))
+        changed.extend(
+            f"{name}.{k}" for k in sorted(mine.keys() | theirs.keys()) if mine.get(k) != theirs.get(k)
+        )
     return tuple(changed)
 
 

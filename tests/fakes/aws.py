@@ -99,11 +99,15 @@ class FakeStateStore:
     async def record_event(
         self, *, reason: str, message: str, warning: bool = False, environment_id: UUID | None = None
     ) -> None:
-        self.database.events.append(RecordedEvent(self.kind, self.key, reason, message, warning, environment_id))
+        self.database.events.append(
+            RecordedEvent(self.kind, self.key, reason, message, warning, environment_id)
+        )
 
     async def finalize_environment(self, environment_id: UUID) -> None:
         self.database.environments.pop(environment_id, None)
-        self.database.statuses = {k: v for k, v in self.database.statuses.items() if k[1] != str(environment_id)}
+        self.database.statuses = {
+            k: v for k, v in self.database.statuses.items() if k[1] != str(environment_id)
+        }
         self.database.finalized.append(environment_id)
 
 

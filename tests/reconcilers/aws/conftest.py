@@ -89,6 +89,8 @@ def clock() -> FakeClock:
 @pytest.fixture
 async def network(aws, aws_config, database, clock):
     """The shared network, made by its reconciler; its outputs."""
-    result = await NetworkReconciler(aws, aws_config, clock).reconcile(database.context("aws-network", "default"))
+    result = await NetworkReconciler(aws, aws_config, clock).reconcile(
+        database.context("aws-network", "default")
+    )
     assert result == Done()
     return database.statuses[("aws-network", "default")].outputs

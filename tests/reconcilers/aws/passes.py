@@ -10,7 +10,9 @@ FAMILY = "acme-shop-production"
 
 
 async def environment_pass(clients, config, database, clock):
-    return await EcsEnvironmentReconciler(clients, config, clock).reconcile(database.context("ecs-environment", KEY))
+    return await EcsEnvironmentReconciler(clients, config, clock).reconcile(
+        database.context("ecs-environment", KEY)
+    )
 
 
 async def converge(clients, config, database, clock, simulator, passes: int = 6):

@@ -36,7 +36,9 @@ def containers(draw: st.DrawFn, name: str, others: tuple[str, ...]) -> dict[str,
         "secrets": draw(
             st.none()
             | st.lists(
-                st.fixed_dictionaries({"name": variable_names, "valueFrom": words.map(lambda w: f"arn:secret:{w}")}),
+                st.fixed_dictionaries(
+                    {"name": variable_names, "valueFrom": words.map(lambda w: f"arn:secret:{w}")}
+                ),
                 max_size=2,
                 unique_by=lambda s: s["name"],
             )
@@ -55,7 +57,10 @@ def containers(draw: st.DrawFn, name: str, others: tuple[str, ...]) -> dict[str,
             st.none()
             | st.lists(
                 st.fixed_dictionaries(
-                    {"containerName": st.sampled_from(others), "condition": st.sampled_from(["START", "HEALTHY"])}
+                    {
+                        "containerName": st.sampled_from(others),
+                        "condition": st.sampled_from(["START", "HEALTHY"]),
+                    }
                 ),
                 max_size=len(others),
                 unique_by=lambda d: d["containerName"],
@@ -72,7 +77,11 @@ def containers(draw: st.DrawFn, name: str, others: tuple[str, ...]) -> dict[str,
             st.none()
             | st.lists(
                 st.fixed_dictionaries(
-                    {"sourceVolume": st.sampled_from(["data", "cache"]), "containerPath": paths, "readOnly": st.booleans()}
+                    {
+                        "sourceVolume": st.sampled_from(["data", "cache"]),
+                        "containerPath": paths,
+                        "readOnly": st.booleans(),
+                    }
                 ),
                 max_size=2,
                 unique_by=lambda m: m["containerPath"],

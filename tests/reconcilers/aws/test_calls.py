@@ -8,7 +8,9 @@ from reconcilers.results import PermanentError, TemporaryError
 
 
 def client_error(code: str, status: int = 400, message: str = "no") -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Op")
+    return ClientError(
+        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Op"
+    )
 
 
 class Flaky:
@@ -70,5 +72,10 @@ async def test_other_errors_pass_through():
 
 
 async def test_absent_means_none():
-    assert await call_unless_absent(Flaky(client_error("ServiceNotFoundException")), absent=["ServiceNotFoundException"]) is None
+    assert (
+        await call_unless_absent(
+            Flaky(client_error("ServiceNotFoundException")), absent=["ServiceNotFoundException"]
+        )
+        is None
+    )
     assert await call_unless_absent(Flaky(), absent=["ServiceNotFoundException"]) == {"ok": {}}

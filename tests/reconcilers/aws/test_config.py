@@ -8,7 +8,12 @@ from reconcilers.aws.config import AwsConfig
 def test_defaults_are_real_aws_in_us_east_1():
     config = AwsConfig.from_env({})
     assert config == AwsConfig()
-    assert (config.region, config.cluster_name, config.endpoint_url, config.assign_public_ip) == ("us-east-1", "berth", None, False)
+    assert (config.region, config.cluster_name, config.endpoint_url, config.assign_public_ip) == (
+        "us-east-1",
+        "berth",
+        None,
+        False,
+    )
     assert not config.network_given
 
 

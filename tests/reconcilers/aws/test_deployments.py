@@ -20,7 +20,13 @@ TAGS = {TD.format(n): f"v{n}" for n in range(1, 5)}
 
 
 def seen(id: str, rev: int, state: str, status: str = "PRIMARY", reason: str = "") -> ObservedDeployment:
-    return ObservedDeployment(id=id, status=status, task_definition_arn=TD.format(rev), rollout_state=state, rollout_state_reason=reason)
+    return ObservedDeployment(
+        id=id,
+        status=status,
+        task_definition_arn=TD.format(rev),
+        rollout_state=state,
+        rollout_state_reason=reason,
+    )
 
 
 def known(id: str, rev: int, status: str, reason: str = "") -> FollowedDeployment:
@@ -38,8 +44,20 @@ class Case:
 
 CASES = [
     Case("a new PRIMARY is recorded", [seen("d1", 1, "IN_PROGRESS")], [], {"d1": "IN_PROGRESS"}, ["d1"]),
-    Case("nothing changed: nothing written", [seen("d1", 1, "IN_PROGRESS")], [known("d1", 1, "IN_PROGRESS")], {}, ["d1"]),
-    Case("the PRIMARY completes", [seen("d1", 1, "COMPLETED")], [known("d1", 1, "IN_PROGRESS")], {"d1": "COMPLETED"}, ["d1"]),
+    Case(
+        "nothing changed: nothing written",
+        [seen("d1", 1, "IN_PROGRESS")],
+        [known("d1", 1, "IN_PROGRESS")],
+        {},
+        ["d1"],
+    ),
+    Case(
+        "the PRIMARY completes",
+        [seen("d1", 1, "COMPLETED")],
+        [known("d1", 1, "IN_PROGRESS")],
+        {"d1": "COMPLETED"},
+        ["d1"],
+    ),
     Case(
         "a completed deployment replaced by a newer one keeps its record",
         [seen("d2", 2, "COMPLETED")],
@@ -118,15 +136,23 @@ def test_records_carry_the_image_tag_and_a_reason():
 
 
 def test_a_failure_is_new_once():
-    first = track_deployments([seen("d3", 1, "IN_PROGRESS"), seen("d2", 2, "FAILED", "ACTIVE")], [known("d2", 2, "IN_PROGRESS")], TAGS)
+    first = track_deployments(
+        [seen("d3", 1, "IN_PROGRESS"), seen("d2", 2, "FAILED", "ACTIVE")],
+        [known("d2", 2, "IN_PROGRESS")],
+        TAGS,
+    )
     assert newly_failed(first) == {TD.format(2)}
-    again = track_deployments([seen("d3", 1, "IN_PROGRESS"), seen("d2", 2, "FAILED", "ACTIVE")], first.followed, TAGS)
+    again = track_deployments(
+        [seen("d3", 1, "IN_PROGRESS"), seen("d2", 2, "FAILED", "ACTIVE")], first.followed, TAGS
+    )
     assert newly_failed(again) == frozenset()
 
 
 def test_two_trackings_of_one_pass_combine():
     before = track_deployments([seen("d1", 1, "COMPLETED")], [known("d1", 1, "IN_PROGRESS")], TAGS)
-    after = track_deployments([seen("d2", 2, "IN_PROGRESS"), seen("d1", 1, "COMPLETED", "ACTIVE")], before.followed, TAGS)
+    after = track_deployments(
+        [seen("d2", 2, "IN_PROGRESS"), seen("d1", 1, "COMPLETED", "ACTIVE")], before.followed, TAGS
+    )
     both = followed_by(before, after)
     assert {f.deployment_id: f.status for f in both.changed} == {"d1": "COMPLETED", "d2": "IN_PROGRESS"}
     assert both.previous_status == {"d1": "IN_PROGRESS", "d2": ""}
@@ -158,11 +184,36 @@ class HoldCase:
 
 HOLD_CASES = [
     HoldCase("no failure: nothing held", None, frozenset(), TD.format(2), 2, None),
-    HoldCase("the desired revision just failed: hold it", None, frozenset({TD.format(2)}), TD.format(2), 2, FailedRollout(TD.format(2), 2)),
-    HoldCase("another revision failed: not ours to hold", None, frozenset({TD.format(1)}), TD.format(2), 2, None),
-    HoldCase("still the generation it failed at: keep holding", FailedRollout(TD.format(2), 2), frozenset(), TD.format(2), 2, FailedRollout(TD.format(2), 2)),
-    HoldCase("the generation moved on: retry", FailedRollout(TD.format(2), 2), frozenset(), TD.format(2), 3, None),
-    HoldCase("a new revision is wanted: release", FailedRollout(TD.format(2), 2), frozenset(), TD.format(3), 3, None),
+    HoldCase(
+        "the desired revision just failed: hold it",
+        None,
+        frozenset({TD.format(2)}),
+        TD.format(2),
+        2,
+        FailedRollout(TD.format(2), 2),
+    ),
+    HoldCase(
+        "another revision failed: not ours to hold", None, frozenset({TD.format(1)}), TD.format(2), 2, None
+    ),
+    HoldCase(
+        "still the generation it failed at: keep holding",
+        FailedRollout(TD.format(2), 2),
+        frozenset(),
+        TD.format(2),
+        2,
+        FailedRollout(TD.format(2), 2),
+    ),
+    HoldCase(
+        "the generation moved on: retry", FailedRollout(TD.format(2), 2), frozenset(), TD.format(2), 3, None
+    ),
+    HoldCase(
+        "a new revision is wanted: release",
+        FailedRollout(TD.format(2), 2),
+        frozenset(),
+        TD.format(3),
+        3,
+        None,
+    ),
 ]
 
 

@@ -22,7 +22,9 @@ async def test_concurrent_passes_share_calls_ten_names_each():
     ecs = FakeEcs({f"s{i}" for i in range(12)})
     describer = ServiceDescriber(ecs, window=0.001)
     names = [f"s{i}" for i in range(13)]
-    answers = await asyncio.gather(*(describer.describe("berth", n) for n in names), describer.describe("other", "s0"))
+    answers = await asyncio.gather(
+        *(describer.describe("berth", n) for n in names), describer.describe("other", "s0")
+    )
     assert [a["serviceName"] if a else None for a in answers[:13]] == [*names[:12], None]
     assert answers[13] is not None
     assert sorted(len(names) for cluster, names in ecs.requests if cluster == "berth") == [3, 10]
@@ -35,7 +37,9 @@ async def test_an_error_reaches_every_waiter():
             raise RuntimeError("down")
 
     describer = ServiceDescriber(Broken(set()), window=0)
-    results = await asyncio.gather(describer.describe("c", "a"), describer.describe("c", "b"), return_exceptions=True)
+    results = await asyncio.gather(
+        describer.describe("c", "a"), describer.describe("c", "b"), return_exceptions=True
+    )
     assert all(isinstance(r, RuntimeError) for r in results)
     # and the describer still works afterwards
     describer._ecs = FakeEcs({"a"})

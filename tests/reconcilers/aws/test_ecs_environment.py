@@ -47,9 +47,14 @@ async def test_an_environment_converges(aws, aws_config, database, clock, simula
     assert recording.ecs.writes() == ["update_service"]
     service = await describe(aws, network)
     assert service["capacityProviderStrategy"] == [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]
-    assert service["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert service["deploymentConfiguration"]["deploymentCircuitBreaker"] == {
+        "enable": True,
+        "rollback": True,
+    }
     assert service["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "ENABLED"
-    assert sorted(service["networkConfiguration"]["awsvpcConfiguration"]["subnets"]) == sorted(network["subnetIds"])
+    assert sorted(service["networkConfiguration"]["awsvpcConfiguration"]["subnets"]) == sorted(
+        network["subnetIds"]
+    )
 
     simulator.step()
     clock.advance(30)
@@ -60,7 +65,9 @@ async def test_an_environment_converges(aws, aws_config, database, clock, simula
     assert (ready.status, ready.reason, ready.last_transition_time) == (True, "RolloutComplete", clock.now)
     assert database.deployments[ENVIRONMENT_ID][started.deployment_id].status == "COMPLETED"
     outputs = status(database).outputs
-    assert {k: outputs[k] for k in ("serviceName", "desiredCount", "runningCount", "pendingCount", "rolloutState")} == {
+    assert {
+        k: outputs[k] for k in ("serviceName", "desiredCount", "runningCount", "pendingCount", "rolloutState")
+    } == {
         "serviceName": FAMILY,
         "desiredCount": 1,
         "runningCount": 1,
@@ -98,7 +105,11 @@ async def test_a_changed_spec_rolls_out_a_new_revision(aws, aws_config, database
     await converge(aws, aws_config, database, clock, simulator)
     [first] = database.deployments[ENVIRONMENT_ID].values()
 
-    database.environments[ENVIRONMENT_ID] = environment([web_container(imageReference={"type": "external", "identifier": "nginx:1.28"})], generation=2, min_capacity=2)
+    database.environments[ENVIRONMENT_ID] = environment(
+        [web_container(imageReference={"type": "external", "identifier": "nginx:1.28"})],
+        generation=2,
+        min_capacity=2,
+    )
     recording = RecordingClients.around(aws)
     assert await run_pass(recording, aws_config, database, clock) == RequeueAfter(5, "rollout in progress")
     assert recording.ecs.writes() == ["register_task_definition", "update_service"]
@@ -122,7 +133,9 @@ async def test_a_failed_rollout_is_rolled_back_and_held(aws, aws_config, databas
     await converge(aws, aws_config, database, clock, simulator)
     [first] = database.deployments[ENVIRONMENT_ID].values()
 
-    database.environments[ENVIRONMENT_ID] = environment([web_container(imageReference={"type": "external", "identifier": "nginx:broken"})], generation=2)
+    database.environments[ENVIRONMENT_ID] = environment(
+        [web_container(imageReference={"type": "external", "identifier": "nginx:broken"})], generation=2
+    )
     simulator.fail_next(FAMILY)
     assert await run_pass(aws, aws_config, database, clock) == RequeueAfter(5, "rollout in progress")
 
@@ -141,7 +154,9 @@ async def test_a_failed_rollout_is_rolled_back_and_held(aws, aws_config, databas
     assert await run_pass(recording, aws_config, database, clock) == Done()
     assert recording.ecs.writes() == []  # the failed revision is not pushed again
     assert records[failed.deployment_id].status == "ROLLED_BACK"
-    [rollback] = [r for r in records.values() if r.deployment_id not in (first.deployment_id, failed.deployment_id)]
+    [rollback] = [
+        r for r in records.values() if r.deployment_id not in (first.deployment_id, failed.deployment_id)
+    ]
     assert rollback.status == "COMPLETED" and rollback.task_definition_arn.endswith(":1")
     ready = condition(database, ConditionType.READY)
     assert (ready.status, ready.reason) == (False, "RolledBack")
@@ -175,7 +190,9 @@ async def test_a_crash_after_registering_leaks_nothing(aws, aws_config, database
     assert len(services["serviceArns"]) == 1
 
 
-async def test_a_crash_after_creating_the_service_leaks_nothing(aws, aws_config, database, clock, simulator, network):
+async def test_a_crash_after_creating_the_service_leaks_nothing(
+    aws, aws_config, database, clock, simulator, network
+):
     database.environments[ENVIRONMENT_ID] = environment()
     crashing = RecordingClients.around(aws, crash_after=["create_service"])
     with pytest.raises(CrashAfter):
@@ -189,7 +206,9 @@ async def test_a_crash_after_creating_the_service_leaks_nothing(aws, aws_config,
     assert condition(database, ConditionType.READY).status is True
 
 
-async def test_an_internal_image_without_a_registry_is_a_permanent_error(aws, aws_config, database, clock, network):
+async def test_an_internal_image_without_a_registry_is_a_permanent_error(
+    aws, aws_config, database, clock, network
+):
     internal = web_container(imageReference={"type": "internal", "identifier": "shop-1"})
     database.environments[ENVIRONMENT_ID] = environment([internal])
     with pytest.raises(PermanentError) as raised:

@@ -21,7 +21,9 @@ async def running(aws, aws_config, database, clock, simulator, network):
     database.environments[ENVIRONMENT_ID] = environment()
     await converge(aws, aws_config, database, clock, simulator)
     # A second revision, so that more than one is deregistered.
-    database.environments[ENVIRONMENT_ID] = environment(min_capacity=2, variables=[{"name": "V", "value": "2"}], generation=2)
+    database.environments[ENVIRONMENT_ID] = environment(
+        min_capacity=2, variables=[{"name": "V", "value": "2"}], generation=2
+    )
     await converge(aws, aws_config, database, clock, simulator)
     database.environments[ENVIRONMENT_ID] = replace(database.environments[ENVIRONMENT_ID], deleting=True)
     database.events.clear()

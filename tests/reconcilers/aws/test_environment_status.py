@@ -32,11 +32,15 @@ def service(td=TD2, running=2, *deployments: ObservedDeployment) -> ObservedServ
 
 
 def primary(td=TD2, state="COMPLETED", id="d2") -> ObservedDeployment:
-    return ObservedDeployment(id=id, status="PRIMARY", task_definition_arn=td, rollout_state=state, rollout_state_reason="why")
+    return ObservedDeployment(
+        id=id, status="PRIMARY", task_definition_arn=td, rollout_state=state, rollout_state_reason="why"
+    )
 
 
 def findings(svc, actions=(), held=None) -> EnvironmentFindings:
-    return EnvironmentFindings(service=svc, desired_task_definition_arn=TD2, desired_count=2, actions=actions, held=held)
+    return EnvironmentFindings(
+        service=svc, desired_task_definition_arn=TD2, desired_count=2, actions=actions, held=held
+    )
 
 
 @dataclass(frozen=True)
@@ -49,13 +53,49 @@ class Case:
 
 
 CASES = [
-    Case("completed at the desired count: Ready", findings(service(TD2, 2, primary())), (True, "RolloutComplete"), (False, "RolloutComplete"), False),
-    Case("just changed something: Deploying", findings(service(TD2, 2, primary()), actions=("update service",)), (False, "Deploying"), (True, "Deploying"), False),
+    Case(
+        "completed at the desired count: Ready",
+        findings(service(TD2, 2, primary())),
+        (True, "RolloutComplete"),
+        (False, "RolloutComplete"),
+        False,
+    ),
+    Case(
+        "just changed something: Deploying",
+        findings(service(TD2, 2, primary()), actions=("update service",)),
+        (False, "Deploying"),
+        (True, "Deploying"),
+        False,
+    ),
     Case("no service: Deploying", findings(None), (False, "Deploying"), (True, "Deploying"), False),
-    Case("rolling out", findings(service(TD2, 0, primary(state="IN_PROGRESS"))), (False, "RollingOut"), (True, "RollingOut"), False),
-    Case("completed, but an older revision than wanted", findings(service(TD1, 2, primary(TD1))), (False, "RollingOut"), (True, "RollingOut"), False),
-    Case("completed, tasks still starting", findings(service(TD2, 1, primary())), (False, "TasksPending"), (True, "Scaling"), False),
-    Case("the PRIMARY failed", findings(service(TD2, 0, primary(state="FAILED"))), (False, "RolloutFailed"), (False, "RolloutFailed"), True),
+    Case(
+        "rolling out",
+        findings(service(TD2, 0, primary(state="IN_PROGRESS"))),
+        (False, "RollingOut"),
+        (True, "RollingOut"),
+        False,
+    ),
+    Case(
+        "completed, but an older revision than wanted",
+        findings(service(TD1, 2, primary(TD1))),
+        (False, "RollingOut"),
+        (True, "RollingOut"),
+        False,
+    ),
+    Case(
+        "completed, tasks still starting",
+        findings(service(TD2, 1, primary())),
+        (False, "TasksPending"),
+        (True, "Scaling"),
+        False,
+    ),
+    Case(
+        "the PRIMARY failed",
+        findings(service(TD2, 0, primary(state="FAILED"))),
+        (False, "RolloutFailed"),
+        (False, "RolloutFailed"),
+        True,
+    ),
     Case(
         "rolled back, rollback still running",
         findings(service(TD1, 1, primary(TD1, "IN_PROGRESS", "d3")), held=FailedRollout(TD2, 2)),

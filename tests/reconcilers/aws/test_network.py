@@ -47,15 +47,25 @@ async def test_two_passes_make_one_network(aws, aws_config, database, clock):
     assert outputs["clusterArn"] == cluster["clusterArn"]
     assert set(cluster["capacityProviders"]) == {"FARGATE", "FARGATE_SPOT"}
 
-    ready = next(c for c in database.statuses[("aws-network", "default")].conditions if c.type == ConditionType.READY)
+    ready = next(
+        c for c in database.statuses[("aws-network", "default")].conditions if c.type == ConditionType.READY
+    )
     assert ready.status is True
-    assert ready.last_transition_time == next(c for c in first.conditions if c.type == ConditionType.READY).last_transition_time
+    assert (
+        ready.last_transition_time
+        == next(c for c in first.conditions if c.type == ConditionType.READY).last_transition_time
+    )
 
 
 async def test_a_half_made_network_is_completed_not_duplicated(aws, aws_config, database, clock):
     vpc = await aws.ec2.create_vpc(
         CidrBlock="10.42.0.0/16",
-        TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": "berth:managed-by", "Value": "berth"}, {"Key": "Name", "Value": "berth"}]}],
+        TagSpecifications=[
+            {
+                "ResourceType": "vpc",
+                "Tags": [{"Key": "berth:managed-by", "Value": "berth"}, {"Key": "Name", "Value": "berth"}],
+            }
+        ],
     )
     assert await run_pass(aws, aws_config, database, clock) == Done()
     assert len((await aws.ec2.describe_vpcs(Filters=MANAGED))["Vpcs"]) == 1
@@ -90,7 +100,9 @@ async def test_a_configured_network_is_verified_and_used(aws, aws_config, databa
         (None, ("sg-0000000000000dead",), "SecurityGroupNotFound"),
     ],
 )
-async def test_a_configured_network_that_does_not_exist_is_a_permanent_error(aws, aws_config, database, clock, subnets, groups, reason):
+async def test_a_configured_network_that_does_not_exist_is_a_permanent_error(
+    aws, aws_config, database, clock, subnets, groups, reason
+):
     vpc = (await aws.ec2.create_vpc(CidrBlock="10.9.0.0/16"))["Vpc"]["VpcId"]
     subnet = (await aws.ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.0.0/24"))["Subnet"]["SubnetId"]
     group = (await aws.ec2.create_security_group(GroupName="app", Description="app", VpcId=vpc))["GroupId"]

@@ -19,7 +19,10 @@ from reconcilers.aws.network_plan import (
 )
 
 ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
-SUBNETS = (ObservedSubnet("subnet-b", "10.42.16.0/20", "us-east-1b"), ObservedSubnet("subnet-a", "10.42.0.0/20", "us-east-1a"))
+SUBNETS = (
+    ObservedSubnet("subnet-b", "10.42.16.0/20", "us-east-1b"),
+    ObservedSubnet("subnet-a", "10.42.0.0/20", "us-east-1a"),
+)
 COMPLETE = NetworkObservation(
     cluster_arn="arn:cluster/berth",
     cluster_providers=("FARGATE", "FARGATE_SPOT"),
@@ -39,7 +42,11 @@ class Case:
 
 
 CASES = [
-    Case("nothing yet: the VPC first, its dependents next round", NetworkObservation(None, availability_zones=ZONES), [CreateVpc()]),
+    Case(
+        "nothing yet: the VPC first, its dependents next round",
+        NetworkObservation(None, availability_zones=ZONES),
+        [CreateVpc()],
+    ),
     Case(
         "a bare VPC: DNS, two subnets in two zones, the group",
         NetworkObservation(None, availability_zones=ZONES, vpc_id="vpc-1"),
@@ -54,7 +61,12 @@ CASES = [
     Case(
         "one subnet missing",
         NetworkObservation(
-            None, availability_zones=ZONES, vpc_id="vpc-1", dns_enabled=COMPLETE.dns_enabled, subnets=SUBNETS[1:], security_group_id="sg-1"
+            None,
+            availability_zones=ZONES,
+            vpc_id="vpc-1",
+            dns_enabled=COMPLETE.dns_enabled,
+            subnets=SUBNETS[1:],
+            security_group_id="sg-1",
         ),
         [CreateSubnet("vpc-1", "10.42.16.0/20", "us-east-1b", "berth-b")],
     ),

@@ -7,7 +7,11 @@ import pytest
 from controller.sandbox.ecs_rollout import EcsRolloutSimulator, breaker_threshold
 
 FAMILY = "sim"
-BREAKER = {"deploymentCircuitBreaker": {"enable": True, "rollback": True}, "maximumPercent": 200, "minimumHealthyPercent": 100}
+BREAKER = {
+    "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+    "maximumPercent": 200,
+    "minimumHealthyPercent": 100,
+}
 
 
 @pytest.fixture
@@ -29,7 +33,12 @@ async def service(aws, network):
         serviceName=FAMILY,
         taskDefinition=arns[0],
         desiredCount=3,
-        networkConfiguration={"awsvpcConfiguration": {"subnets": network["subnetIds"], "securityGroups": network["securityGroupIds"]}},
+        networkConfiguration={
+            "awsvpcConfiguration": {
+                "subnets": network["subnetIds"],
+                "securityGroups": network["securityGroupIds"],
+            }
+        },
     )
 
     async def describe():

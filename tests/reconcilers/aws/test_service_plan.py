@@ -70,14 +70,20 @@ class Case:
 
 CASES = [
     Case("no service yet: create it", None, [CreateService(DESIRED)]),
-    Case("a deleted (INACTIVE) service counts as absent", observed(status="INACTIVE"), [CreateService(DESIRED)]),
+    Case(
+        "a deleted (INACTIVE) service counts as absent", observed(status="INACTIVE"), [CreateService(DESIRED)]
+    ),
     Case("a DRAINING service counts as absent", observed(status="DRAINING"), [CreateService(DESIRED)]),
     Case("converged: nothing to do", observed(), []),
     Case(
         "subnet and security-group order does not matter",
         observed(
             networkConfiguration={
-                "awsvpcConfiguration": {"subnets": ["subnet-a", "subnet-b"], "securityGroups": ["sg-1"], "assignPublicIp": "ENABLED"}
+                "awsvpcConfiguration": {
+                    "subnets": ["subnet-a", "subnet-b"],
+                    "securityGroups": ["sg-1"],
+                    "assignPublicIp": "ENABLED",
+                }
             }
         ),
         [],
@@ -94,7 +100,12 @@ CASES = [
     Case(
         "moto's create drops the capacity providers and the circuit breaker: one update",
         observed(capacityProviderStrategy=[], deploymentConfiguration=None),
-        [UpdateService(DESIRED, frozenset({ServiceField.CAPACITY_PROVIDER_STRATEGY, ServiceField.DEPLOYMENT_CONFIGURATION}))],
+        [
+            UpdateService(
+                DESIRED,
+                frozenset({ServiceField.CAPACITY_PROVIDER_STRATEGY, ServiceField.DEPLOYMENT_CONFIGURATION}),
+            )
+        ],
     ),
     Case(
         "a new task definition",
@@ -139,7 +150,10 @@ def test_a_create_carries_tags_token_and_everything_else():
     assert request["clientToken"] == "token"
     assert request["tags"] == [{"key": "berth:managed-by", "value": "berth"}]
     assert request["capacityProviderStrategy"] == [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]
-    assert request["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert request["deploymentConfiguration"]["deploymentCircuitBreaker"] == {
+        "enable": True,
+        "rollback": True,
+    }
     assert request["networkConfiguration"]["awsvpcConfiguration"]["subnets"] == ["subnet-a", "subnet-b"]
     assert "launchType" not in request
 
@@ -204,7 +218,10 @@ def aws_applies(action, current: ObservedService | None, *, moto: bool) -> Obser
         deploymentConfiguration=None
         if current.deployment is None
         else {
-            "deploymentCircuitBreaker": {"enable": current.deployment.circuit_breaker, "rollback": current.deployment.rollback},
+            "deploymentCircuitBreaker": {
+                "enable": current.deployment.circuit_breaker,
+                "rollback": current.deployment.rollback,
+            },
             "maximumPercent": current.deployment.maximum_percent,
             "minimumHealthyPercent": current.deployment.minimum_healthy_percent,
         },
@@ -216,7 +233,12 @@ def aws_applies(action, current: ObservedService | None, *, moto: bool) -> Obser
 
 
 @settings(max_examples=200, deadline=None)
-@given(desired=desired_services, before=st.none() | desired_services, status=st.sampled_from(["ACTIVE", "DRAINING", "INACTIVE"]), moto=st.booleans())
+@given(
+    desired=desired_services,
+    before=st.none() | desired_services,
+    status=st.sampled_from(["ACTIVE", "DRAINING", "INACTIVE"]),
+    moto=st.booleans(),
+)
 def test_applying_the_plan_converges(desired, before, status, moto):
     """AWS converges in one action; moto in at most two (the update its create provokes)."""
     current = None if before is None else observed(before, status=status)

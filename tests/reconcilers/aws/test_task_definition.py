@@ -15,7 +15,6 @@ from reconcilers.aws.task_definition import (
     deployed_image_tag,
     differences,
     image_tag,
-    normalise,
     plan_task_definition,
     render_task_definition,
 )
@@ -25,7 +24,9 @@ from tests.reconcilers.aws.strategies import environments
 CONFIG = AwsConfig(ecr_registry="123456789012.dkr.ecr.us-east-1.amazonaws.com")
 
 
-def as_registered(request: dict[str, Any], revision: int, shuffle: random.Random | None = None) -> dict[str, Any]:
+def as_registered(
+    request: dict[str, Any], revision: int, shuffle: random.Random | None = None
+) -> dict[str, Any]:
     """What DescribeTaskDefinition returns for `request`: AWS's additions and defaults,
     and (with `shuffle`) lists whose order AWS does not promise, reordered."""
     registered = copy.deepcopy(request)
@@ -107,32 +108,43 @@ RENDER_CASES = [
             [web_container(environment=[{"name": "B", "value": "container"}, {"name": "A", "value": "1"}])],
             variables=[{"name": "B", "value": "environment"}, {"name": "C", "value": "3"}],
         ),
-        lambda r: container(r)["environment"]
-        == [{"name": "A", "value": "1"}, {"name": "B", "value": "container"}, {"name": "C", "value": "3"}],
+        lambda r: (
+            container(r)["environment"]
+            == [{"name": "A", "value": "1"}, {"name": "B", "value": "container"}, {"name": "C", "value": "3"}]
+        ),
     ),
     RenderCase(
         "exposed ports become tcp port mappings",
         environment([web_container(exposedPorts=[8080, 80, 8080])]),
-        lambda r: container(r)["portMappings"]
-        == [{"containerPort": 80, "protocol": "tcp"}, {"containerPort": 8080, "protocol": "tcp"}],
+        lambda r: (
+            container(r)["portMappings"]
+            == [{"containerPort": 80, "protocol": "tcp"}, {"containerPort": 8080, "protocol": "tcp"}]
+        ),
     ),
     RenderCase(
         "a bare health-check argv is exec form; defaults filled in",
         environment([web_container(healthCheck={"command": ["curl", "-f", "localhost"]})]),
-        lambda r: container(r)["healthCheck"]
-        == {"command": ["CMD", "curl", "-f", "localhost"], "interval": 30, "timeout": 5, "retries": 3},
+        lambda r: (
+            container(r)["healthCheck"]
+            == {"command": ["CMD", "curl", "-f", "localhost"], "interval": 30, "timeout": 5, "retries": 3}
+        ),
     ),
     RenderCase(
         "a health check that names its form keeps it",
         environment([web_container(healthCheck={"command": ["CMD-SHELL", "exit 0"], "startPeriod": 10})]),
-        lambda r: container(r)["healthCheck"]["command"] == ["CMD-SHELL", "exit 0"]
-        and container(r)["healthCheck"]["startPeriod"] == 10,
+        lambda r: (
+            container(r)["healthCheck"]["command"] == ["CMD-SHELL", "exit 0"]
+            and container(r)["healthCheck"]["startPeriod"] == 10
+        ),
     ),
     RenderCase(
         "mount points declare task volumes of the same name",
         environment([web_container(mountPoints=[{"sourceVolume": "data", "containerPath": "/data"}])]),
-        lambda r: r["volumes"] == [{"name": "data"}]
-        and container(r)["mountPoints"] == [{"sourceVolume": "data", "containerPath": "/data", "readOnly": False}],
+        lambda r: (
+            r["volumes"] == [{"name": "data"}]
+            and container(r)["mountPoints"]
+            == [{"sourceVolume": "data", "containerPath": "/data", "readOnly": False}]
+        ),
     ),
     RenderCase(
         "secrets, dependencies and process settings are carried",
@@ -149,29 +161,52 @@ RENDER_CASES = [
                     cpu=128,
                     memoryReservation=128,
                 ),
-                {"name": "init", "imageReference": {"type": "external", "identifier": "busybox"}, "essential": False},
+                {
+                    "name": "init",
+                    "imageReference": {"type": "external", "identifier": "busybox"},
+                    "essential": False,
+                },
             ]
         ),
-        lambda r: {k: container(r)[k] for k in ("secrets", "dependsOn", "command", "entryPoint", "workingDirectory", "user", "readonlyRootFilesystem", "cpu", "memory", "memoryReservation", "essential")}
-        == {
-            "secrets": [{"name": "DB", "valueFrom": "arn:aws:secretsmanager:x"}],
-            "dependsOn": [{"containerName": "init", "condition": "SUCCESS"}],
-            "command": ["serve"],
-            "entryPoint": ["/bin/app"],
-            "workingDirectory": "/srv",
-            "user": "1000",
-            "readonlyRootFilesystem": True,
-            "cpu": 128,
-            "memory": 256,
-            "memoryReservation": 128,
-            "essential": True,
-        }
-        and container(r, "init")["essential"] is False,
+        lambda r: (
+            {
+                k: container(r)[k]
+                for k in (
+                    "secrets",
+                    "dependsOn",
+                    "command",
+                    "entryPoint",
+                    "workingDirectory",
+                    "user",
+                    "readonlyRootFilesystem",
+                    "cpu",
+                    "memory",
+                    "memoryReservation",
+                    "essential",
+                )
+            }
+            == {
+                "secrets": [{"name": "DB", "valueFrom": "arn:aws:secretsmanager:x"}],
+                "dependsOn": [{"containerName": "init", "condition": "SUCCESS"}],
+                "command": ["serve"],
+                "entryPoint": ["/bin/app"],
+                "workingDirectory": "/srv",
+                "user": "1000",
+                "readonlyRootFilesystem": True,
+                "cpu": 128,
+                "memory": 256,
+                "memoryReservation": 128,
+                "essential": True,
+            }
+            and container(r, "init")["essential"] is False
+        ),
     ),
     RenderCase(
         "ownership tags",
         environment(),
-        lambda r: {t["key"] for t in r["tags"]} == {"berth:managed-by", "berth:app-id", "berth:environment-id"},
+        lambda r: (
+            {t["key"] for t in r["tags"]} == {"berth:managed-by", "berth:app-id", "berth:environment-id"}
+        ),
     ),
 ]
 
@@ -228,7 +263,10 @@ BASE = render(
                 exposedPorts=[80, 443],
                 environment=[{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
                 secrets=[{"name": "S1", "valueFrom": "x"}, {"name": "S2", "valueFrom": "y"}],
-                mountPoints=[{"sourceVolume": "data", "containerPath": "/a"}, {"sourceVolume": "data", "containerPath": "/b"}],
+                mountPoints=[
+                    {"sourceVolume": "data", "containerPath": "/a"},
+                    {"sourceVolume": "data", "containerPath": "/b"},
+                ],
                 healthCheck={"command": ["true"]},
             ),
             {"name": "worker", "imageReference": {"type": "external", "identifier": "worker:1"}},
@@ -256,8 +294,14 @@ COMPARE_CASES = [
         "explicit defaults equal omitted ones",
         mutate(
             as_registered(BASE, 1),
-            lambda r: [c["healthCheck"].update(startPeriod=0) for c in r["containerDefinitions"] if "healthCheck" in c]
-            and [m.update(protocol="tcp") for c in r["containerDefinitions"] for m in c["portMappings"]],
+            lambda r: (
+                [
+                    c["healthCheck"].update(startPeriod=0)
+                    for c in r["containerDefinitions"]
+                    if "healthCheck" in c
+                ]
+                and [m.update(protocol="tcp") for c in r["containerDefinitions"] for m in c["portMappings"]]
+            ),
         ),
         (),
     ),
@@ -273,7 +317,10 @@ COMPARE_CASES = [
     ),
     CompareCase(
         "a container more than wanted",
-        mutate(as_registered(BASE, 1), lambda r: r["containerDefinitions"].append({"name": "extra", "image": "x"})),
+        mutate(
+            as_registered(BASE, 1),
+            lambda r: r["containerDefinitions"].append({"name": "extra", "image": "x"}),
+        ),
         ("extra",),
     ),
     CompareCase(
@@ -333,13 +380,21 @@ def _free_port(container) -> int:
 # Each changes one field of a container (a wire dict) and says whether it could.
 MUTATIONS = {
     "image": lambda c, _: _set(c["imageReference"], "identifier", c["imageReference"]["identifier"] + "x"),
-    "imageType": lambda c, _: _set(c["imageReference"], "type", _other(c["imageReference"]["type"], "internal", "external")),
+    "imageType": lambda c, _: _set(
+        c["imageReference"], "type", _other(c["imageReference"]["type"], "internal", "external")
+    ),
     "cpu": lambda c, _: _set(c, "cpu", (c.get("cpu") or 0) + 1),
-    "memory": lambda c, _: c.get("memoryReservation", 0) <= 300 and _set(c, "memory", _other(c.get("memory"), 300, 301)),
+    "memory": lambda c, _: (
+        c.get("memoryReservation", 0) <= 300 and _set(c, "memory", _other(c.get("memory"), 300, 301))
+    ),
     "memoryReservation": lambda c, _: _set(c, "memoryReservation", _other(c.get("memoryReservation"), 5, 6)),
     "exposedPorts": lambda c, _: _set(c, "exposedPorts", [*(c.get("exposedPorts") or []), _free_port(c)]),
-    "environment": lambda c, _: _set(c, "environment", [*(c.get("environment") or []), {"name": "NEW_VARIABLE", "value": "1"}]),
-    "secrets": lambda c, _: _set(c, "secrets", [*(c.get("secrets") or []), {"name": "NEW_SECRET", "valueFrom": "arn:new"}]),
+    "environment": lambda c, _: _set(
+        c, "environment", [*(c.get("environment") or []), {"name": "NEW_VARIABLE", "value": "1"}]
+    ),
+    "secrets": lambda c, _: _set(
+        c, "secrets", [*(c.get("secrets") or []), {"name": "NEW_SECRET", "valueFrom": "arn:new"}]
+    ),
     "healthCheck": lambda c, _: _set(
         c,
         "healthCheck",
@@ -349,17 +404,30 @@ MUTATIONS = {
     ),
     "command": lambda c, _: _set(c, "command", [*(c.get("command") or []), "more"]),
     "entryPoint": lambda c, _: _set(c, "entryPoint", [*(c.get("entryPoint") or []), "more"]),
-    "workingDirectory": lambda c, _: _set(c, "workingDirectory", (c.get("workingDirectory") or "") + "/elsewhere"),
-    "user": lambda c, _: _set(c, "user", (c.get("user") or "") + "9"),
-    "readonlyRootFilesystem": lambda c, _: _set(c, "readonlyRootFilesystem", not c.get("readonlyRootFilesystem", False)),
-    "mountPoints": lambda c, _: _set(
-        c, "mountPoints", [*(c.get("mountPoints") or []), {"sourceVolume": "data", "containerPath": "/mutated"}]
+    "workingDirectory": lambda c, _: _set(
+        c, "workingDirectory", (c.get("workingDirectory") or "") + "/elsewhere"
     ),
-    "dependsOn": lambda c, _: bool(c.get("dependsOn")) and _set(c, "dependsOn", [{**d, "condition": "COMPLETE"} for d in c["dependsOn"]]),
-    "essential": lambda c, all_: any(o.get("essential", True) for o in all_ if o is not c)
-    and _set(c, "essential", not c.get("essential", True)),
-    "name": lambda c, all_: not any(d["containerName"] == c["name"] for o in all_ for d in o.get("dependsOn", ()))
-    and _set(c, "name", c["name"] + "2"),
+    "user": lambda c, _: _set(c, "user", (c.get("user") or "") + "9"),
+    "readonlyRootFilesystem": lambda c, _: _set(
+        c, "readonlyRootFilesystem", not c.get("readonlyRootFilesystem", False)
+    ),
+    "mountPoints": lambda c, _: _set(
+        c,
+        "mountPoints",
+        [*(c.get("mountPoints") or []), {"sourceVolume": "data", "containerPath": "/mutated"}],
+    ),
+    "dependsOn": lambda c, _: (
+        bool(c.get("dependsOn"))
+        and _set(c, "dependsOn", [{**d, "condition": "COMPLETE"} for d in c["dependsOn"]])
+    ),
+    "essential": lambda c, all_: (
+        any(o.get("essential", True) for o in all_ if o is not c)
+        and _set(c, "essential", not c.get("essential", True))
+    ),
+    "name": lambda c, all_: (
+        not any(d["containerName"] == c["name"] for o in all_ for d in o.get("dependsOn", ()))
+        and _set(c, "name", c["name"] + "2")
+    ),
 }
 
 
