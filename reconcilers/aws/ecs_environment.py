@@ -7,7 +7,7 @@ writes status. A deleting environment is torn down and finalized.
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -43,12 +43,14 @@ from reconcilers.aws.environment_status import (
     outputs,
 )
 from reconcilers.aws.naming import ownership_tags, service_client_token, workload_name
-from reconcilers.aws.network import NETWORK_KEY, NETWORK_KIND, network_outputs_ready
+from reconcilers.aws.network import NETWORK_KEY, NETWORK_KIND, network_outputs_ready, utc_now
 from reconcilers.aws.service import (
+    DRAINING,
     CreateService,
     DesiredService,
     NetworkSettings,
     ObservedService,
+    ServiceAction,
     hold_task_definition,
     plan_service,
 )
@@ -82,10 +84,6 @@ DEPLOYMENT_EVENTS = {
     ROLLED_BACK: ("DeploymentRolledBack", True),
     SUPERSEDED: ("DeploymentSuperseded", False),
 }
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def desired_service(
@@ -174,19 +172,9 @@ class EcsEnvironmentReconciler:
             raise
 
         done: list[str] = []
-        registration = plan_task_definition(desired_task_definition, observation.latest_task_definition)
-        if registration is not None:
-            registered = await register_task_definition(self._ecs, registration)
-            task_definition_arn = registered["taskDefinitionArn"]
-            done.append(describe_action(registration))
-            await self._event(
-                ctx,
-                env,
-                "TaskDefinitionRegistered",
-                REGISTERED.format(arn=task_definition_arn, changed=", ".join(registration.changed)),
-            )
-        else:
-            task_definition_arn = observation.latest_task_definition["taskDefinitionArn"]
+        task_definition_arn = await self._ensure_task_definition(
+            ctx, env, desired_task_definition, observation.latest_task_definition, done
+        )
         image_tags = {
             **observation.image_tags,
             task_definition_arn: deployed_image_tag(desired_task_definition),
@@ -204,21 +192,10 @@ class EcsEnvironmentReconciler:
         if held is not None:
             desired = hold_task_definition(desired, service)
         actions = plan_service(desired, service)
-        if actions and isinstance(actions[0], CreateService) and service and service.status == "DRAINING":
+        if actions and isinstance(actions[0], CreateService) and service and service.status == DRAINING:
             return RequeueAfter(self._config.rollout_poll_seconds, SERVICE_DRAINING.format(name=name))
-        for action in actions:
-            service = ObservedService.from_description(await apply_service_action(self._ecs, action))
-            done.append(describe_action(action))
-            if isinstance(action, CreateService):
-                await self._event(ctx, env, "ServiceCreated", SERVICE_CREATED.format(arn=service.arn))
-            else:
-                await self._event(
-                    ctx,
-                    env,
-                    "ServiceUpdated",
-                    SERVICE_UPDATED.format(fields=", ".join(sorted(action.fields)), arn=service.arn),
-                )
         if actions:
+            service = await self._apply_service_actions(ctx, env, actions, done)
             tracking = followed_by(
                 tracking, track_deployments(service.deployments, tracking.followed, image_tags)
             )
@@ -244,6 +221,41 @@ class EcsEnvironmentReconciler:
         if verdict.rolling_out:
             return RequeueAfter(self._config.rollout_poll_seconds, ROLLOUT_IN_PROGRESS)
         return Done()
+
+    async def _ensure_task_definition(
+        self,
+        ctx: ReconcileContext,
+        env: EnvironmentRecord,
+        desired: Mapping[str, Any],
+        latest: Mapping[str, Any] | None,
+        done: list[str],
+    ) -> str:
+        """The ARN of the revision to run: the latest ACTIVE one, or a new one if that differs."""
+        registration = plan_task_definition(desired, latest)
+        if registration is None:
+            return latest["taskDefinitionArn"]
+        registered = await register_task_definition(self._ecs, registration)
+        arn = registered["taskDefinitionArn"]
+        done.append(describe_action(registration))
+        message = REGISTERED.format(arn=arn, changed=", ".join(registration.changed))
+        await self._event(ctx, env, "TaskDefinitionRegistered", message)
+        return arn
+
+    async def _apply_service_actions(
+        self, ctx: ReconcileContext, env: EnvironmentRecord, actions: list[ServiceAction], done: list[str]
+    ) -> ObservedService:
+        """The service as ECS described it in its answer to the last action."""
+        for action in actions:
+            service = ObservedService.from_description(await apply_service_action(self._ecs, action))
+            done.append(describe_action(action))
+            if isinstance(action, CreateService):
+                await self._event(ctx, env, "ServiceCreated", SERVICE_CREATED.format(arn=service.arn))
+            else:
+                fields = ", ".join(sorted(action.fields))
+                await self._event(
+                    ctx, env, "ServiceUpdated", SERVICE_UPDATED.format(fields=fields, arn=service.arn)
+                )
+        return service
 
     async def _record_deployments(
         self, ctx: ReconcileContext, env: EnvironmentRecord, tracking: DeploymentTracking

@@ -14,6 +14,7 @@ from reconcilers.aws.calls import call, call_unless_absent
 from reconcilers.aws.environment_observe import active_revisions
 from reconcilers.aws.service import (
     ACTIVE,
+    DRAINING,
     CreateService,
     ServiceAction,
     UpdateService,
@@ -23,7 +24,6 @@ from reconcilers.aws.service import (
 from reconcilers.aws.task_definition import RegisterTaskDefinition
 
 SERVICE_GONE_CODES = ("ServiceNotFoundException", "ServiceNotActiveException")
-DRAINING = "DRAINING"
 
 
 async def register_task_definition(ecs: Any, action: RegisterTaskDefinition) -> dict[str, Any]:

@@ -1,0 +1,26 @@
+"""`AwsClients` and the reconcilers it serves."""
+
+from reconcilers.aws import (
+    AwsClients,
+    AwsConfig,
+    EcsEnvironmentReconciler,
+    NetworkReconciler,
+    aws_reconcilers,
+)
+
+
+def test_the_endpoint_is_passed_only_when_configured():
+    real = AwsClients(AwsConfig(region="eu-west-1"))._client_arguments()
+    assert "endpoint_url" not in real
+    assert real["region_name"] == "eu-west-1"
+    assert real["config"].retries == {"mode": "standard", "max_attempts": 3}
+    simulated = AwsClients(AwsConfig(endpoint_url="http://127.0.0.1:1"))._client_arguments()
+    assert simulated["endpoint_url"] == "http://127.0.0.1:1"
+
+
+async def test_clients_open_once_and_close(aws_config):
+    async with AwsClients(aws_config, sdk_attempts=1) as clients:
+        assert (await clients.ecs.list_clusters())["clusterArns"] is not None
+        network, environment = aws_reconcilers(clients, aws_config)
+    assert isinstance(network, NetworkReconciler) and network.kind == "aws-network"
+    assert isinstance(environment, EcsEnvironmentReconciler) and environment.kind == "ecs-environment"
