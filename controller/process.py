@@ -7,12 +7,7 @@ from controller.runtime.settings import RuntimeSettings
 from controller.runtime.worker import Worker
 from controller.store.pool import create_pool
 from controller.store.queue import WorkQueue
-from reconcilers.aws.clients import AwsClients
-from reconcilers.aws.config import AwsConfig
-from reconcilers.aws.ecs_environment import EcsEnvironmentReconciler
-from reconcilers.aws.network import NetworkReconciler
-
-NETWORK_KEY = ("aws-network", "default")
+from reconcilers.aws import NETWORK_KEY, NETWORK_KIND, AwsClients, AwsConfig, aws_reconcilers
 
 
 async def run_controller(
@@ -27,8 +22,7 @@ async def run_controller(
     pool = await create_pool(dsn, min_size=2, max_size=runtime.concurrency * 2 + 4)
     try:
         async with AwsClients(config) as clients:
-            reconcilers = [NetworkReconciler(clients, config), EcsEnvironmentReconciler(clients, config)]
-            await WorkQueue(pool).ensure(*NETWORK_KEY)
-            await Worker(pool, dsn, reconcilers, runtime, name=name).run(stop)
+            await WorkQueue(pool).ensure(NETWORK_KIND, NETWORK_KEY)
+            await Worker(pool, dsn, aws_reconcilers(clients, config), runtime, name=name).run(stop)
     finally:
         await pool.close()

@@ -1,7 +1,16 @@
 """How the reconcile loop runs; every figure can be set from the environment."""
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+ENVIRONMENT_NAMES = {
+    "lease_seconds": "BERTH_LEASE_SECONDS",
+    "poll_seconds": "BERTH_POLL_SECONDS",
+    "resync_seconds": "BERTH_RESYNC_SECONDS",
+    "concurrency": "BERTH_CONCURRENCY",
+    "shutdown_grace_seconds": "BERTH_SHUTDOWN_GRACE_SECONDS",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,13 +23,9 @@ class RuntimeSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "RuntimeSettings":
-        def number(name: str, default: float) -> float:
-            return float(environ.get(name, default))
-
-        return cls(
-            lease_seconds=number("BERTH_LEASE_SECONDS", cls.lease_seconds),
-            poll_seconds=number("BERTH_POLL_SECONDS", cls.poll_seconds),
-            resync_seconds=number("BERTH_RESYNC_SECONDS", cls.resync_seconds),
-            concurrency=int(number("BERTH_CONCURRENCY", cls.concurrency)),
-            shutdown_grace_seconds=number("BERTH_SHUTDOWN_GRACE_SECONDS", cls.shutdown_grace_seconds),
-        )
+        given = {}
+        for field in dataclasses.fields(cls):
+            raw = environ.get(ENVIRONMENT_NAMES[field.name])
+            if raw is not None:
+                given[field.name] = int(raw) if field.type in (int, "int") else float(raw)
+        return cls(**given)
