@@ -4,6 +4,7 @@ import pytest
 from controller.logging import configure
 from controller.store.pool import create_pool
 from tests import postgres
+from tests.fakes.aws import AWS_TEST_ENVIRONMENT, MotoServer
 
 configure("WARNING")
 
@@ -36,3 +37,16 @@ async def pool(database_url) -> asyncpg.Pool:
     pool = await create_pool(database_url, min_size=1, max_size=20)
     yield pool
     await pool.close()
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """moto in server mode on a free loopback port, for the whole session; tests reset it."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in AWS_TEST_ENVIRONMENT.items():
+            patch.setenv(name, value)
+        for name in ("MOTO_ECS_SERVICE_RUNNING", "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+            patch.delenv(name, raising=False)
+        server = MotoServer().start()
+        yield server
+        server.stop()

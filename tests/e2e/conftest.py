@@ -19,17 +19,11 @@ from controller.process import run_controller
 from controller.runtime.settings import RuntimeSettings
 from controller.sandbox.ecs_rollout import EcsRolloutSimulator
 from controller.store.organisations import add_token, create_organisation, new_token
-from tests.fakes.aws import MotoServer
+from tests.fakes.aws import AWS_REGION as REGION
+from tests.fakes.aws import AWS_TEST_ENVIRONMENT as AWS_ENVIRONMENT
 from tests.fakes.aws_proxy import AwsProxy
 from tests.serving import serve
 
-REGION = "us-east-1"
-AWS_ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_REGION": REGION,
-    "AWS_DEFAULT_REGION": REGION,
-}
 FAST = {
     "BERTH_LEASE_SECONDS": "2",
     "BERTH_POLL_SECONDS": "0.2",
@@ -38,21 +32,10 @@ FAST = {
 }
 
 
-@pytest.fixture(scope="session")
-def moto():
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in AWS_ENVIRONMENT.items():
-            patch.setenv(name, value)
-        patch.delenv("MOTO_ECS_SERVICE_RUNNING", raising=False)
-        server = MotoServer().start()
-        yield server
-        server.stop()
-
-
 @pytest.fixture
-async def aws_proxy(moto):
-    moto.reset()
-    proxy = AwsProxy(moto.endpoint)
+async def aws_proxy(moto_server):
+    moto_server.reset()
+    proxy = AwsProxy(moto_server.endpoint)
     async with serve(proxy) as url:
         proxy.url = url
         yield proxy

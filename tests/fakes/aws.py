@@ -10,6 +10,13 @@ from uuid import UUID
 
 from reconcilers.ports import DeploymentRecord, EnvironmentRecord, StatusUpdate
 
+AWS_REGION = "us-east-1"
+AWS_TEST_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_REGION": AWS_REGION,
+    "AWS_DEFAULT_REGION": AWS_REGION,
+}
 READ_PREFIXES = ("describe_", "list_", "get_")
 
 

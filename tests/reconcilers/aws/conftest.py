@@ -8,27 +8,9 @@ from reconcilers.aws.clients import AwsClients
 from reconcilers.aws.config import AwsConfig
 from reconcilers.aws.network import NetworkReconciler
 from reconcilers.results import Done
-from tests.fakes.aws import FakeDatabase, MotoServer
-
-REGION = "us-east-1"
+from tests.fakes.aws import AWS_REGION as REGION
+from tests.fakes.aws import FakeDatabase
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
-TEST_ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-}
-
-
-@pytest.fixture(scope="session")
-def moto_server():
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in TEST_ENVIRONMENT.items():
-            patch.setenv(name, value)
-        for name in ("MOTO_ECS_SERVICE_RUNNING", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-            patch.delenv(name, raising=False)
-        server = MotoServer().start()
-        yield server
-        server.stop()
 
 
 @pytest.fixture(scope="session")
