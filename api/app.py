@@ -21,6 +21,7 @@ from api.problems import (
     on_validation_error,
 )
 from api.v3 import applications
+from controller.store.notify import CoalescingNotifier
 from controller.store.pool import create_pool
 
 # Connection-level failures: the database is down or restarting, not a bug.
@@ -38,9 +39,11 @@ def create_app(dsn: str, *, pool_size: int = 10) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict]:
         pool = await create_pool(dsn, min_size=min(2, pool_size), max_size=pool_size)
+        notifier = CoalescingNotifier(pool)
         try:
-            yield {"pool": pool, "tokens": TokenCache()}
+            yield {"pool": pool, "tokens": TokenCache(), "notifier": notifier}
         finally:
+            await notifier.flush()
             await pool.close()
 
     handlers = {

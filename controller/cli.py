@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncpg
 
+from controller.bench import add_bench_commands, run_benchmark
 from controller.logging import configure
 from controller.settings import Settings
 
@@ -45,13 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     token_create.add_argument("--org", required=True)
     token_create.add_argument("--name", default="")
 
-    bench = commands.add_parser("bench", help="benchmarks").add_subparsers(dest="action", required=True)
-    bench_api = bench.add_parser("api", help="desired-state writes/s through the API vs a bare handler")
-    bench_api.add_argument("--requests", type=int, default=20_000)
-    bench_api.add_argument("--concurrency", type=int, default=64)
-    bench_pickup = bench.add_parser("pickup", help="commit → reconcile-start latency at a fixed write rate")
-    bench_pickup.add_argument("--rate", type=float, default=200.0)
-    bench_pickup.add_argument("--seconds", type=float, default=10.0)
+    add_bench_commands(commands)
     return parser
 
 
@@ -144,8 +139,6 @@ def main(argv: list[str] | None = None) -> None:
         case "token":
             asyncio.run(_token_create(_database_url(settings), args.org, args.name))
         case "bench":
-            from controller.bench import run_benchmark
-
             asyncio.run(run_benchmark(args, settings))
 
 

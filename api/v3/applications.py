@@ -54,6 +54,7 @@ async def create_application(request: Request) -> Response:
             return JSON(body.to_wire(), status_code=403)
         case store.NameTaken():
             raise Problem(409, "Conflict", NAME_TAKEN.format(name=wanted.app_name))
+    request.state.notifier.poke(*store.ENVIRONMENT_KINDS)
     view = application_view(NEW_APPLICATION, organisation.slug, spec=wanted)
     return JSON(view.to_wire(), status_code=201)
 
@@ -76,6 +77,7 @@ async def delete_application(request: Request) -> Response:
     organisation = await authorised_organisation(request, request.path_params["organisation"])
     if not await store.delete_application(request.state.pool, organisation.id, request.path_params["application"]):
         raise Problem(404, "Not Found", APPLICATION_NOT_FOUND)
+    request.state.notifier.poke(*store.ENVIRONMENT_KINDS)
     return Response(status_code=204)
 
 

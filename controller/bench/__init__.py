@@ -2,10 +2,9 @@
 
 Each makes a fresh database on the configured PostgreSQL server, measures, prints a
 table (or JSON with `--json`), drops the database, and returns its numbers.
-`python -m controller.bench` takes the same commands plus the options the `berth`
-CLI does not (yet) expose: `--json`, `--no-notify`, warm-up and pacing figures.
 """
 
+import argparse
 from typing import Any
 
 import orjson
@@ -13,6 +12,32 @@ import orjson
 from controller.settings import Settings
 
 UNKNOWN = "unknown benchmark {action!r}: choose api or pickup"
+DEFAULT_ORGANISATIONS = 100
+
+
+def add_bench_commands(commands: argparse._SubParsersAction) -> None:
+    """`berth bench api|pickup` and their options."""
+    bench = commands.add_parser("bench", help="benchmarks").add_subparsers(dest="action", required=True)
+    api = bench.add_parser("api", help="desired-state writes/s through the API vs a bare handler")
+    api.add_argument("--requests", type=int, default=20_000)
+    api.add_argument("--concurrency", type=int, default=64)
+    api.add_argument("--warmup", type=int, default=None, help="warm-up requests (default: a tenth, 50…500)")
+    api.add_argument("--paced-rate", type=float, default=None, help="open-loop writes/s (default 500)")
+    api.add_argument("--paced-seconds", type=float, default=None, help="open-loop duration (default 5)")
+    api.add_argument(
+        "--organisations",
+        type=int,
+        default=DEFAULT_ORGANISATIONS,
+        help=f"spread writes over this many organisations (default {DEFAULT_ORGANISATIONS}; "
+        "1 measures one organisation's creates, which its limit check serialises)",
+    )
+    pickup = bench.add_parser("pickup", help="commit → reconcile-start latency at a fixed write rate")
+    pickup.add_argument("--rate", type=float, default=200.0)
+    pickup.add_argument("--seconds", type=float, default=10.0)
+    pickup.add_argument("--warmup-seconds", type=float, default=None, help="default 1")
+    pickup.add_argument("--no-notify", action="store_true", help="point the worker's listener at nothing")
+    for command in (api, pickup):
+        command.add_argument("--json", action="store_true", help="print the numbers as JSON")
 
 
 async def run_benchmark(args: Any, settings: Settings) -> dict:

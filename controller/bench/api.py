@@ -7,7 +7,7 @@ database, one after the other, and get byte-identical requests:
 (N connections, each sending as soon as it is answered), then open-loop at a
 fixed rate (berth's issue-5 target is p99 ≤ 15 ms at 500 writes/s).
 
-`organisations` (default 1) spreads the writes round-robin over that many
+`organisations` (default 100) spreads the writes round-robin over that many
 organisations, each with its own token: a diagnostic for per-organisation locking.
 """
 
@@ -48,7 +48,7 @@ class Plan:
 
 
 def plan_from(args: Any) -> Plan:
-    """The CLI's --requests/--concurrency; the rest from `python -m controller.bench` or defaults."""
+    """The benchmark's figures from the command line, defaults where not given."""
     return Plan(
         requests=args.requests,
         concurrency=args.concurrency,

@@ -28,11 +28,16 @@ async def _jsonb_codec(connection: asyncpg.Connection) -> None:
     )
 
 
+async def _no_reset(_: asyncpg.Connection) -> None:
+    pass
+
+
 def create_bare_app(dsn: str, pool_size: int) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[dict]:
         pool = await asyncpg.create_pool(
-            dsn, min_size=min(2, pool_size), max_size=pool_size, init=_jsonb_codec
+            # berth's pool skips asyncpg's reset query; so does this one, like for like.
+            dsn, min_size=min(2, pool_size), max_size=pool_size, init=_jsonb_codec, reset=_no_reset
         )
         try:
             yield {"pool": pool}

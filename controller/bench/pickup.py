@@ -28,6 +28,7 @@ from controller.bench.report import latency_summary, number, table, verdict
 from controller.runtime.settings import RuntimeSettings
 from controller.settings import Settings
 from controller.store.applications import ENVIRONMENT_KINDS, Created, create_application
+from controller.store.notify import CoalescingNotifier
 from controller.store.pool import create_pool
 from schemas.desired import EnvironmentSpec
 from schemas.v3.applications import CreateApplicationRequest
@@ -57,6 +58,7 @@ def _specs() -> tuple[dict, dict]:
 class Writer:
     def __init__(self, pool: asyncpg.Pool, organisation_id: int):
         self._pool = pool
+        self._notifier = CoalescingNotifier(pool)
         self._organisation_id = organisation_id
         self._spec, self._production = _specs()
         self.committed: dict[str, float] = {}
@@ -74,6 +76,7 @@ class Writer:
             return
         self.committed[name] = time.time()
         self.statement_seconds[name] = time.perf_counter() - started
+        self._notifier.poke(*ENVIRONMENT_KINDS)  # as the API does after each write
         if not isinstance(outcome, Created):
             self.errors += 1
 

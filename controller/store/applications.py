@@ -10,6 +10,7 @@ from controller.store.queries import QUERIES
 # The reconciler kinds that act on every environment; each gets a queue row per environment.
 ENVIRONMENT_KINDS = ("ecs-environment",)
 WORKLOAD_KIND = "ecs-environment"
+NAME_CONSTRAINT = "applications_organisation_id_name_key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +33,18 @@ class NameTaken:
 async def create_application(
     pool: asyncpg.Pool, organisation_id: int, name: str, spec: dict, production_spec: dict
 ) -> Created | LimitReached | NameTaken:
-    row = await pool.fetchrow(
-        QUERIES.create_application, organisation_id, name, spec, production_spec, list(ENVIRONMENT_KINDS)
-    )
+    try:
+        row = await pool.fetchrow(
+            QUERIES.create_application, organisation_id, name, spec, production_spec, list(ENVIRONMENT_KINDS)
+        )
+    except asyncpg.UniqueViolationError as error:
+        if error.constraint_name != NAME_CONSTRAINT:
+            raise
+        return NameTaken()
     if row["id"] is not None:
         return Created(row["id"], row["generation"])
-    if row["application_count"] >= row["application_limit"]:
-        return LimitReached(row["application_count"], row["application_limit"])
-    return NameTaken()
+    counted = await pool.fetchrow(QUERIES.application_count, organisation_id)
+    return LimitReached(counted["application_count"], counted["application_limit"])
 
 
 async def delete_application(pool: asyncpg.Pool, organisation_id: int, name: str) -> bool:

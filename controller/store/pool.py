@@ -15,12 +15,20 @@ async def _setup_connection(connection: asyncpg.Connection) -> None:
         )
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """berth's pooled connections keep no session state (no LISTEN, session locks or
+    SETs; the listener has its own connection), so asyncpg's reset query — an extra
+    round trip on every release — has nothing to undo. An open transaction is still
+    rolled back by asyncpg before this is called."""
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     return await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         init=_setup_connection,
+        reset=_keep_session,
         # Each statement is prepared once per connection; the queue's claims run hot.
         statement_cache_size=256,
     )

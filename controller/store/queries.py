@@ -9,11 +9,17 @@ from importlib import resources
 from types import SimpleNamespace
 
 _BLOCK = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
+DEFINED_TWICE = "query {name!r} is defined twice"
 
 
 def parse(text: str) -> dict[str, str]:
     parts = _BLOCK.split(text)
-    return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}
+    found: dict[str, str] = {}
+    for name, body in zip(parts[1::2], parts[2::2], strict=True):
+        if name in found:
+            raise ValueError(DEFINED_TWICE.format(name=name))
+        found[name] = body.strip()
+    return found
 
 
 def load() -> SimpleNamespace:
@@ -22,7 +28,7 @@ def load() -> SimpleNamespace:
         if entry.name.endswith(".sql"):
             for name, body in parse(entry.read_text()).items():
                 if name in found:
-                    raise ValueError(f"query {name!r} is defined twice")
+                    raise ValueError(DEFINED_TWICE.format(name=name))
                 found[name] = body
     return SimpleNamespace(**found)
 

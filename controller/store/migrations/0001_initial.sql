@@ -97,26 +97,15 @@ CREATE TABLE work_queue (
 );
 CREATE INDEX work_queue_due ON work_queue (kind, not_before);
 
--- The organisation's live application count, kept by trigger so the limit check is
--- one locked row read rather than a count over every application.
+-- The organisation's live application count: the create statement raises it while
+-- holding the row (so the limit holds under concurrency), the final removal lowers it.
 ALTER TABLE organisations ADD COLUMN application_count integer NOT NULL DEFAULT 0;
 
-CREATE FUNCTION count_applications() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        UPDATE organisations SET application_count = application_count + 1 WHERE id = NEW.organisation_id;
-    ELSE
-        UPDATE organisations SET application_count = application_count - 1 WHERE id = OLD.organisation_id;
-    END IF;
-    RETURN NULL;
-END $$;
-
-CREATE TRIGGER applications_counted AFTER INSERT OR DELETE ON applications
-    FOR EACH ROW EXECUTE FUNCTION count_applications();
-
--- Enqueue a key and wake the workers, from any statement: the API's writes put
--- desired state and the queue row in one statement, hence one transaction.
--- NOTIFY payloads repeated within a transaction are delivered once.
+-- Enqueue a key from any statement: the API's writes put desired state and the
+-- queue row in one statement, hence one transaction. It does not NOTIFY: a NOTIFY
+-- takes a server-wide lock through its transaction's commit, so writers send one
+-- coalesced NOTIFY per kind after committing (see controller/store/notify.py);
+-- the workers' polling covers a notification lost to a crash in between.
 CREATE FUNCTION berth_enqueue(p_kind text, p_key text) RETURNS void LANGUAGE sql AS $$
     INSERT INTO work_queue AS w (kind, key) VALUES (p_kind, p_key)
     ON CONFLICT (kind, key) DO UPDATE SET
@@ -125,5 +114,4 @@ CREATE FUNCTION berth_enqueue(p_kind text, p_key text) RETURNS void LANGUAGE sql
         dirty = w.leased_by IS NOT NULL,
         enqueued_at = CASE WHEN w.leased_by IS NULL AND w.not_before <= now()
                            THEN w.enqueued_at ELSE now() END;
-    SELECT pg_notify('berth_work', p_kind);
 $$;

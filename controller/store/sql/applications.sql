@@ -1,15 +1,18 @@
 -- name: create_application
--- One statement, so one transaction: the organisation row is locked (and re-read
--- fresh under concurrency) for the limit check, then the application, its
--- production environment and their queue rows are written together.
+-- One statement, so one transaction. Raising the organisation's count locks its
+-- row and re-checks the limit against the latest committed count, so concurrent
+-- creates cannot overshoot; a taken name raises a unique violation, which undoes
+-- the whole statement. Then the application, its production environment and
+-- their queue rows are written together.
 WITH org AS (
-    SELECT id, application_count, application_limit FROM organisations WHERE id = $1 FOR UPDATE
+    UPDATE organisations SET application_count = application_count + 1
+    WHERE id = $1 AND application_count < application_limit
+    RETURNING id
 ),
 app AS (
     INSERT INTO applications (organisation_id, name, spec)
-    SELECT id, $2, $3 FROM org WHERE application_count < application_limit
-    ON CONFLICT (organisation_id, name) DO NOTHING
-    RETURNING id, generation, created_at
+    SELECT id, $2, $3 FROM org
+    RETURNING id, generation
 ),
 env AS (
     INSERT INTO environments (application_id, name, spec)
@@ -19,9 +22,11 @@ env AS (
 queued AS (
     SELECT berth_enqueue(kind, env.id::text) FROM env, unnest($5::text[]) AS kind
 )
-SELECT org.application_count, org.application_limit, app.id, app.generation,
-       (SELECT count(*) FROM queued) AS queued
-FROM org LEFT JOIN app ON true
+SELECT app.id, app.generation, (SELECT count(*) FROM queued) AS queued
+FROM (SELECT 1) AS one LEFT JOIN app ON true
+
+-- name: application_count
+SELECT application_count, application_limit FROM organisations WHERE id = $1
 
 -- name: delete_application
 -- Marks the application and its environments deleted and queues the teardown;

@@ -44,6 +44,10 @@ app AS (
     DELETE FROM applications a USING env
     WHERE a.id = env.application_id AND a.deleted_at IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM environments o WHERE o.application_id = a.id AND o.id <> $1)
-    RETURNING a.id
+    RETURNING a.id, a.organisation_id
+),
+counted AS (
+    UPDATE organisations o SET application_count = o.application_count - 1
+    FROM app WHERE o.id = app.organisation_id
 )
 DELETE FROM statuses WHERE key = $1::text OR key IN (SELECT id::text FROM app)

@@ -1,5 +1,8 @@
 -- name: enqueue
-SELECT berth_enqueue($1, $2)
+SELECT berth_enqueue($1, $2), pg_notify('berth_work', $1)
+
+-- name: notify
+SELECT pg_notify('berth_work', kind) FROM unnest($1::text[]) AS kind
 
 -- name: ensure_queued
 INSERT INTO work_queue (kind, key) VALUES ($1, $2) ON CONFLICT (kind, key) DO NOTHING
