@@ -11,7 +11,9 @@ from pathlib import Path
 
 import asyncpg
 
-from controller.store.migrations import migrate
+from controller.store.databases import create_database, drop_database, migrate_database, with_database
+
+__all__ = ["admin_dsn", "clone", "create_template", "drop", "with_database"]
 
 DEFAULT_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -29,41 +31,17 @@ async def admin_dsn() -> tuple[str, object | None]:
         return embedded.dsn, embedded
 
 
-def with_database(dsn: str, name: str) -> str:
-    """The same server, another database (works for host URLs and socket URLs alike)."""
-    base, _, query = dsn.partition("?")
-    scheme_host, _, _ = base.rpartition("/")
-    return f"{scheme_host}/{name}" + (f"?{query}" if query else "")
-
-
 async def create_template(admin: str) -> str:
     name = f"berth_template_{uuid.uuid4().hex[:10]}"
-    connection = await asyncpg.connect(admin)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    migrated = await asyncpg.connect(with_database(admin, name))
-    try:
-        await migrate(migrated)
-    finally:
-        await migrated.close()
+    await migrate_database(await create_database(admin, name))
     return name
 
 
 async def clone(admin: str, template: str) -> str:
     name = f"berth_test_{uuid.uuid4().hex[:12]}"
-    connection = await asyncpg.connect(admin)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    finally:
-        await connection.close()
+    await create_database(admin, name, template=template)
     return name
 
 
 async def drop(admin: str, name: str) -> None:
-    connection = await asyncpg.connect(admin)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
+    await drop_database(admin, name)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from controller.settings import Settings
-from controller.store.migrations import migrate
+from controller.store.databases import connected, create_database, drop_database, migrate_database
 from controller.store.organisations import Organisation, add_token, create_organisation, new_token
 from controller.store.pool import create_pool
 
@@ -38,37 +38,16 @@ def server_dsn(settings: Settings) -> str:
     return MACHINE_DSN
 
 
-def with_database(dsn: str, name: str) -> str:
-    """The same server, another database (host URLs and socket URLs alike)."""
-    base, _, query = dsn.partition("?")
-    scheme, separator, rest = base.partition("://")
-    authority = rest.partition("/")[0]
-    return f"{scheme}{separator}{authority}/{name}" + (f"?{query}" if query else "")
-
-
 @contextlib.asynccontextmanager
 async def bench_database(server: str) -> AsyncIterator[str]:
     """Yield the DSN of a fresh, migrated database; drop it (WITH (FORCE)) afterwards."""
     name = f"berth_bench_{secrets.token_hex(5)}"
-    admin = await asyncpg.connect(server)
+    dsn = await create_database(server, name)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    dsn = with_database(server, name)
-    try:
-        connection = await asyncpg.connect(dsn)
-        try:
-            await migrate(connection)
-        finally:
-            await connection.close()
+        await migrate_database(dsn)
         yield dsn
     finally:
-        admin = await asyncpg.connect(server)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        await drop_database(server, name)
 
 
 async def seed_tenants(dsn: str, count: int = 1) -> list[Tenant]:
@@ -93,30 +72,20 @@ async def checkpoint(dsn: str) -> None:
 
     Needs superuser (or pg_checkpoint); without it the phase simply runs as it is.
     """
-    connection = await asyncpg.connect(dsn)
-    try:
-        await connection.execute("CHECKPOINT")
-    except asyncpg.PostgresError:
-        pass
-    finally:
-        await connection.close()
+    async with connected(dsn) as connection:
+        with contextlib.suppress(asyncpg.PostgresError):
+            await connection.execute("CHECKPOINT")
 
 
 async def backend_pids(dsn: str) -> list[int]:
     """The server processes serving this database's other sessions (for their CPU time)."""
-    connection = await asyncpg.connect(dsn)
-    try:
+    async with connected(dsn) as connection:
         rows = await connection.fetch(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
-    finally:
-        await connection.close()
     return [r["pid"] for r in rows]
 
 
 async def server_version(dsn: str) -> str:
-    connection = await asyncpg.connect(dsn)
-    try:
+    async with connected(dsn) as connection:
         return await connection.fetchval("SHOW server_version")
-    finally:
-        await connection.close()
