@@ -135,7 +135,15 @@ class Worker:
         except PermanentError as exc:
             outcome, error = "permanent_error", f"{exc.reason}: {exc}"
             delay = resync_delay(self._settings.resync_seconds, self._rng)
-            await self._record_permanent(ctx, exc)
+            try:
+                await self._record_permanent(ctx, exc)
+            except LeaseLost:
+                outcome = "lease_lost"
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as record_error:
+                # Not recorded: retry soon rather than wait a whole resync to say why.
+                outcome, attempts = "error", lease.attempts + 1
+                delay = failure_delay(attempts, self._rng)
+                error = f"{error} (not recorded: {record_error})"
         except Exception as exc:  # noqa: BLE001 — one place maps every failure to backoff
             attempts = lease.attempts + 1
             outcome, delay = "error", failure_delay(attempts, self._rng)
@@ -176,16 +184,13 @@ class Worker:
             Condition(type=ConditionType.DEGRADED, status=True, reason=exc.reason, message=str(exc), last_transition_time=now),
         ):
             conditions = set_condition(conditions, condition)
-        try:
-            await ctx.store.write_status(
-                StatusUpdate(
-                    observed_generation=ctx.fields.get("generation", previous.observed_generation if previous else 0),
-                    conditions=conditions,
-                    outputs=previous.outputs if previous else {},
-                )
+        await ctx.store.write_status(
+            StatusUpdate(
+                observed_generation=ctx.fields.get("generation", previous.observed_generation if previous else 0),
+                conditions=conditions,
+                outputs=previous.outputs if previous else {},
             )
-        except LeaseLost:
-            pass
+        )
 
     async def _renew_leases(self, stop: asyncio.Event) -> None:
         interval = self._settings.lease_seconds / 3
