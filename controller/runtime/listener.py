@@ -9,9 +9,8 @@ import asyncio
 import asyncpg
 import structlog
 
+from controller.store.pool import DATABASE_ERRORS
 from controller.store.queue import CHANNEL
-
-_LINK_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 log = structlog.get_logger("berth.listener")
 RECONNECT_SECONDS = 1.0
@@ -25,7 +24,7 @@ async def listen(dsn: str, wake: asyncio.Event, stop: asyncio.Event) -> None:
         dropped = asyncio.Event()
         try:
             connection = await asyncpg.connect(dsn)
-        except _LINK_ERRORS as error:
+        except DATABASE_ERRORS as error:
             log.warning("listen_connect_failed", error=str(error))
             await _sleep_unless(stop, RECONNECT_SECONDS)
             continue
@@ -34,7 +33,7 @@ async def listen(dsn: str, wake: asyncio.Event, stop: asyncio.Event) -> None:
             await connection.add_listener(CHANNEL, notified)
             wake.set()  # anything sent while we were not listening is due now
             await _first(dropped.wait(), stop.wait())
-        except _LINK_ERRORS as error:
+        except DATABASE_ERRORS as error:
             log.warning("listen_failed", error=str(error))
         finally:
             if not connection.is_closed():

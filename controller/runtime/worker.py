@@ -21,12 +21,17 @@ from controller.runtime.context import PassContext
 from controller.runtime.listener import listen
 from controller.runtime.settings import RuntimeSettings
 from controller.store.observed import FencedStateStore
+from controller.store.pool import DATABASE_ERRORS
 from controller.store.queue import Lease, WorkQueue
 from reconcilers.ports import LeaseLost, Reconciler, StatusUpdate
 from reconcilers.results import Done, Forget, PermanentError, RequeueAfter, TemporaryError
 from schemas.status import Condition, ConditionType, set_condition
 
 log = structlog.get_logger("berth.controller")
+
+# A pass stops by this fraction of its lease unless renewed: the lease began in
+# PostgreSQL before our clock read `asked`, and must not run out under a live pass.
+LEASE_SAFETY = 0.8
 
 
 def worker_name() -> str:
@@ -55,6 +60,7 @@ class Worker:
         self._clock = clock
         self._wake = asyncio.Event()
         self._in_flight: dict[uuid.UUID, tuple[Lease, asyncio.Task]] = {}
+        self._deadlines: dict[uuid.UUID, float] = {}  # monotonic time a lease may run out
         self._running: dict[str, int] = dict.fromkeys(self._reconcilers, 0)
 
     @property
@@ -74,7 +80,7 @@ class Worker:
                 self._wake.clear()
                 try:
                     more_due = await self._claim_all()
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                except DATABASE_ERRORS as error:
                     log.warning("claim_failed", worker=self.name, error=str(error))
                     more_due = False
                 if not more_due:
@@ -92,20 +98,23 @@ class Worker:
             free = getattr(reconciler, "concurrency", self._settings.concurrency) - self._running[kind]
             if free <= 0:
                 continue
+            asked = time.monotonic()
             leases = await self._queue.claim(kind, free, self.name, self._settings.lease_seconds)
             for lease in leases:
-                self._start(reconciler, lease)
+                self._start(reconciler, lease, asked)
             filled |= len(leases) == free
         return filled
 
-    def _start(self, reconciler: Reconciler, lease: Lease) -> None:
+    def _start(self, reconciler: Reconciler, lease: Lease, asked: float) -> None:
         self._running[lease.kind] += 1
         task = asyncio.create_task(self._pass(reconciler, lease))
         self._in_flight[lease.token] = (lease, task)
+        self._deadlines[lease.token] = asked + self._settings.lease_seconds * LEASE_SAFETY
 
         def finished(_: asyncio.Task) -> None:
             self._running[lease.kind] -= 1
             self._in_flight.pop(lease.token, None)
+            self._deadlines.pop(lease.token, None)
             self._wake.set()
 
         task.add_done_callback(finished)
@@ -131,7 +140,10 @@ class Worker:
             outcome = "cancelled"
             raise
         except TemporaryError as exc:
-            outcome, attempts, delay, error = "temporary_error", lease.attempts + 1, exc.delay, str(exc)
+            attempts = lease.attempts + 1
+            outcome, error = "temporary_error", str(exc)
+            # At least its own delay; more when it keeps happening (throttling, say).
+            delay = max(exc.delay, failure_delay(attempts, self._rng))
         except PermanentError as exc:
             outcome, error = "permanent_error", f"{exc.reason}: {exc}"
             delay = resync_delay(self._settings.resync_seconds, self._rng)
@@ -139,7 +151,7 @@ class Worker:
                 await self._record_permanent(ctx, exc)
             except LeaseLost:
                 outcome = "lease_lost"
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as record_error:
+            except DATABASE_ERRORS as record_error:
                 # Not recorded: retry soon rather than wait a whole resync to say why.
                 outcome, attempts = "error", lease.attempts + 1
                 delay = failure_delay(attempts, self._rng)
@@ -171,7 +183,7 @@ class Worker:
                 await self._queue.forget(lease)
             else:
                 await self._queue.finish(lease, delay=delay, attempts=attempts, error=error)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except DATABASE_ERRORS as exc:
             # The lease expires and another pass runs; nothing is lost.
             log.warning("finish_failed", kind=lease.kind, key=lease.key, error=str(exc))
 
@@ -193,22 +205,43 @@ class Worker:
         )
 
     async def _renew_leases(self, stop: asyncio.Event) -> None:
-        interval = self._settings.lease_seconds / 3
+        """Extend the leases of passes in flight every third of the lease.
+
+        Fencing keeps a pass that lost its lease out of PostgreSQL, but not out of
+        the cloud; so a pass is also cancelled here once its lease may have run out
+        — renewed or not — before anyone else can claim the key. While renewals
+        fail, they are retried often, so a passing fault costs no pass.
+        """
+        lease = self._settings.lease_seconds
+        interval = lease / 3
         while not stop.is_set():
             await _first_of(stop, timeout=interval)
+            interval = lease / 3
             tokens = list(self._in_flight)
-            if not tokens:
-                continue
-            try:
-                held = await self._queue.renew(tokens, self._settings.lease_seconds)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                log.warning("renew_failed", worker=self.name, error=str(error))
-                continue
-            for token in set(tokens) - held:
-                entry = self._in_flight.get(token)
-                if entry is not None:
-                    log.warning("lease_lost", kind=entry[0].kind, key=entry[0].key)
-                    entry[1].cancel()
+            if tokens:
+                asked = time.monotonic()
+                try:
+                    held = await self._queue.renew(tokens, lease)
+                except DATABASE_ERRORS as error:
+                    log.warning("renew_failed", worker=self.name, error=str(error))
+                    interval = lease / 10
+                else:
+                    for token in held:
+                        if token in self._deadlines:
+                            self._deadlines[token] = asked + lease * LEASE_SAFETY
+                    for token in set(tokens) - held:
+                        self._abandon(token, "lease_lost")
+            now = time.monotonic()
+            for token, deadline in list(self._deadlines.items()):
+                if deadline <= now:
+                    self._abandon(token, "lease_expiring")
+
+    def _abandon(self, token: uuid.UUID, why: str) -> None:
+        entry = self._in_flight.get(token)
+        if entry is not None:
+            log.warning(why, kind=entry[0].kind, key=entry[0].key, worker=self.name)
+            entry[1].cancel()
+            self._deadlines.pop(token, None)
 
     async def _drain(self) -> None:
         """Give passes in flight the grace period, then cancel them and hand their keys back."""
@@ -222,7 +255,7 @@ class Worker:
             await asyncio.gather(*(t for _, t in leftover.values()), return_exceptions=True)
             try:
                 await self._queue.release(list(leftover))
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except DATABASE_ERRORS as error:
                 log.warning("release_failed", error=str(error), keys=len(leftover))
 
 

@@ -12,6 +12,7 @@ import asyncio
 import asyncpg
 import structlog
 
+from controller.store.pool import DATABASE_ERRORS
 from controller.store.queries import QUERIES
 
 log = structlog.get_logger("berth.notify")
@@ -33,7 +34,7 @@ class CoalescingNotifier:
             kinds, self._pending = sorted(self._pending), set()
             try:
                 await self._pool.execute(QUERIES.notify, kinds)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except DATABASE_ERRORS as error:
                 log.warning("notify_failed", kinds=kinds, error=str(error))
                 return
 

@@ -3,6 +3,9 @@
 import asyncpg
 import orjson
 
+# What a lost or refused database connection raises: retry later, it is not a bug.
+DATABASE_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
 
 def _encode_json(value: object) -> str:
     return orjson.dumps(value).decode()

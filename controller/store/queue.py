@@ -49,7 +49,16 @@ class WorkQueue:
         return row is not None
 
     async def forget(self, lease: Lease) -> None:
-        await self._pool.execute(QUERIES.forget, lease.kind, lease.key, lease.token)
+        """The object is gone: drop its key, unless it was written again during the pass
+        (then it is due at once instead)."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            dirty = await connection.fetchval(QUERIES.lock_leased, lease.kind, lease.key, lease.token)
+            if dirty is None:
+                return
+            if dirty:
+                await connection.execute(QUERIES.finish, lease.kind, lease.key, lease.token, 0.0, 0, None)
+            else:
+                await connection.execute(QUERIES.forget, lease.kind, lease.key, lease.token)
 
     async def renew(self, tokens: list[UUID], lease_seconds: float) -> set[UUID]:
         """Extend these leases; return the tokens still held."""

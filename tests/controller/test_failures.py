@@ -51,7 +51,9 @@ async def test_failures_back_off_exponentially_and_a_success_resets_attempts(poo
     assert reconciler.tracker.passes == {"k": failures + 1}
 
 
-async def test_temporary_error_retries_after_its_own_delay(pool, database_url, queue, history):
+async def test_temporary_error_retries_after_its_own_delay_or_the_backoff_if_longer(
+    pool, database_url, queue, history
+):
     async def step(ctx, n):
         if n <= 2:
             raise TemporaryError("throttled by the cloud", delay=42)
@@ -64,10 +66,12 @@ async def test_temporary_error_retries_after_its_own_delay(pool, database_url, q
             finishes = await history.wait_for_finishes("k", n)
             await make_due(pool, "k")
 
+    replay = random.Random(SEED)
+    expected = [max(42, failure_delay(attempts, replay)) for attempts in (1, 2)]
     assert [f["attempts"] for f in finishes] == [1, 2, 0]
-    assert [f["delay"] for f in finishes[:2]] == pytest.approx([42, 42], abs=1e-3)
+    assert [f["delay"] for f in finishes[:2]] == pytest.approx(expected, abs=1e-3)
     assert [f["last_error"] for f in finishes] == ["throttled by the cloud"] * 2 + [None]
-    assert finishes[2]["delay"] == pytest.approx(resync_delay(RESYNC, random.Random(SEED)), abs=1e-3)
+    assert finishes[2]["delay"] == pytest.approx(resync_delay(RESYNC, replay), abs=1e-3)
 
 
 async def test_permanent_error_is_recorded_as_conditions_and_waits_for_the_resync(

@@ -7,11 +7,13 @@ import pytest
 
 from controller.runtime.worker import Worker
 from controller.store.observed import FencedStateStore
+from controller.store.queue import WorkQueue
 from reconcilers.ports import LeaseLost, StatusUpdate
 from reconcilers.results import Done
 from tests.controller.support import (
     KIND,
     FakeReconciler,
+    Tracker,
     fast_settings,
     settled_row,
     queue_row,
@@ -145,3 +147,48 @@ async def test_a_pass_longer_than_its_lease_keeps_it_by_renewing(pool, other_poo
 
 async def _renewals(history, wanted=6):
     return len(await history.events("k", event="renewed")) >= wanted
+
+
+async def test_a_pass_whose_lease_cannot_be_renewed_stops_before_anyone_can_take_over(pool, database_url):
+    """Fencing keeps a stale pass out of PostgreSQL, not out of the cloud: so a pass
+    whose renewals fail is cancelled before its lease can run out."""
+    await WorkQueue(pool).enqueue(KIND, "k")
+    tracker = Tracker()
+
+    async def slow(ctx, n):
+        await asyncio.sleep(4)  # twice the 2 s lease
+        return Done()
+
+    first = FakeReconciler(slow, tracker=tracker)
+    second = FakeReconciler(slow, tracker=tracker)
+    async with run_worker(pool, database_url, [first], name="A") as handle:
+
+        async def flapping(*_args, **_kwargs):
+            raise OSError("the database link is flapping")
+
+        handle.worker._queue.renew = flapping
+        await wait_until(lambda: tracker.running["k"], what="A running the key")
+        async with run_worker(pool, database_url, [second], name="B"):
+            await wait_until(lambda: tracker.cancelled["k"], timeout=8, what="A giving the key up")
+            await wait_until(lambda: tracker.passes["k"] >= 2, timeout=8, what="B taking the key over")
+    assert tracker.overlaps == []
+
+
+async def test_forget_waits_for_a_concurrent_write_and_keeps_the_key_due(pool):
+    """An enqueue committing while `forget` decides must not leave the key behind a dead lease."""
+    queue = WorkQueue(pool)
+    await queue.ensure(KIND, "k")
+    [lease] = await queue.claim(KIND, 1, "w", 30)
+    async with pool.acquire() as writer:
+        transaction = writer.transaction()
+        await transaction.start()
+        await writer.execute("SELECT berth_enqueue($1, 'k')", KIND)
+        forgetting = asyncio.create_task(queue.forget(lease))
+        await asyncio.sleep(0.2)
+        await transaction.commit()
+        await forgetting
+    row = await pool.fetchrow(
+        "SELECT leased_by, dirty, not_before <= now() AS due FROM work_queue WHERE kind = $1 AND key = 'k'", KIND
+    )
+    assert row is not None, "the write during the pass keeps the key"
+    assert (row["leased_by"], row["dirty"], row["due"]) == (None, False, True)

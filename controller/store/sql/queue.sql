@@ -43,17 +43,13 @@ UPDATE work_queue SET
 WHERE kind = $1 AND key = $2 AND lease_token = $3
 RETURNING not_before
 
+-- name: lock_leased
+-- Taken before deciding a leased key's fate, so that a concurrent enqueue is
+-- either seen (dirty) or waits for the decision.
+SELECT dirty FROM work_queue WHERE kind = $1 AND key = $2 AND lease_token = $3 FOR UPDATE
+
 -- name: forget
--- The object is gone: drop its key, unless it was written again during the pass.
-WITH gone AS (
-    DELETE FROM work_queue
-    WHERE kind = $1 AND key = $2 AND lease_token = $3 AND NOT dirty
-    RETURNING 1
-)
-UPDATE work_queue SET
-    leased_by = NULL, lease_token = NULL, lease_expires = NULL,
-    not_before = now(), dirty = false
-WHERE kind = $1 AND key = $2 AND lease_token = $3 AND dirty
+DELETE FROM work_queue WHERE kind = $1 AND key = $2 AND lease_token = $3
 
 -- name: release_leases
 -- Shutdown: hand unfinished keys back, due at once, for any other worker.
