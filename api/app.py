@@ -4,7 +4,6 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import asyncpg
-from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.routing import Route
@@ -18,7 +17,6 @@ from api.problems import (
     on_problem,
     on_unavailable,
     on_unexpected,
-    on_validation_error,
 )
 from api.v3 import applications
 from controller.store.notify import CoalescingNotifier
@@ -48,7 +46,6 @@ def create_app(dsn: str, *, pool_size: int = 10) -> Starlette:
 
     handlers = {
         Problem: on_problem,
-        ValidationError: on_validation_error,
         HTTPException: on_http_exception,
         Exception: on_unexpected,
         **dict.fromkeys(UNAVAILABLE_ERRORS, on_unavailable),

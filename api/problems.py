@@ -40,6 +40,14 @@ def problem_response(status: int, title: str, detail: str = "", **extensions: An
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
 
+def invalid_body(error: ValidationError) -> Problem:
+    """A request body that does not validate: 400, naming every bad field.
+
+    Only request parsing raises this; a ValidationError anywhere else is a bug (500).
+    """
+    return Problem(400, "Bad Request", INVALID_BODY, errors=field_errors(error))
+
+
 def field_errors(error: ValidationError) -> list[dict[str, str]]:
     found = []
     for item in error.errors(include_url=False):
@@ -57,11 +65,6 @@ def field_errors(error: ValidationError) -> list[dict[str, str]]:
 async def on_problem(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
     return problem_response(exc.status, exc.title, exc.detail, **exc.extensions)
-
-
-async def on_validation_error(_: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ValidationError)
-    return problem_response(400, "Bad Request", INVALID_BODY, errors=field_errors(exc))
 
 
 async def on_http_exception(_: Request, exc: Exception) -> Response:

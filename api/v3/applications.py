@@ -1,12 +1,12 @@
 """`/api/v3/organizations/{organisation}/applications`: create, list, get, delete."""
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from api.auth import authorised_organisation
-from api.problems import MALFORMED_JSON, Problem
+from api.bodies import parse_body
+from api.problems import Problem
 from api.responses import JSON
 from api.v3.views import NEW_APPLICATION, application_view
 from controller.store import applications as store
@@ -22,13 +22,6 @@ LIMIT_ERROR = (
 )
 
 
-async def parse_json(request: Request) -> object:
-    try:
-        return orjson.loads(await request.body())
-    except orjson.JSONDecodeError as error:
-        raise Problem(400, "Bad Request", MALFORMED_JSON, errors=[{"field": "", "pointer": "", "message": str(error)}]) from None
-
-
 def production_spec(request: CreateApplicationRequest) -> EnvironmentSpec:
     return EnvironmentSpec(
         compose=request.compose_definition,
@@ -40,7 +33,7 @@ def production_spec(request: CreateApplicationRequest) -> EnvironmentSpec:
 
 async def create_application(request: Request) -> Response:
     organisation = await authorised_organisation(request, request.path_params["organisation"])
-    wanted = CreateApplicationRequest.model_validate(await parse_json(request))
+    wanted = await parse_body(request, CreateApplicationRequest)
     outcome = await store.create_application(
         request.state.pool,
         organisation.id,

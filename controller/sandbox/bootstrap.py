@@ -18,6 +18,8 @@ async def bootstrap_token(pool: asyncpg.Pool, data_dir: Path, environ=os.environ
     )
     organisation = await create_organisation(pool, DEMO_ORGANISATION)
     await add_token(pool, organisation, token, name="sandbox")
-    token_file.write_text(token + "\n")
-    token_file.chmod(0o600)
+    # Created owner-only from the start, never briefly readable by others.
+    descriptor = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(token + "\n")
     return token

@@ -5,13 +5,20 @@ from typing import Any, AsyncIterator
 from uuid import UUID
 
 import asyncpg
+from pydantic import ValidationError
 
 from controller.store.queries import QUERIES
 from reconcilers.ports import DeploymentRecord, EnvironmentRecord, LeaseLost, StatusUpdate
+from reconcilers.results import PermanentError
 from schemas.desired import EnvironmentSpec
 from schemas.status import Condition
 
+INVALID_STORED_SPEC = "the stored desired state does not validate at: {fields}; write it again"
 LEASE_LOST = "the lease on {kind}/{key} is no longer ours; another worker owns the key"
+
+
+def _locations(error: ValidationError) -> str:
+    return ", ".join(sorted({".".join(str(part) for part in item["loc"]) or "(root)" for item in error.errors()}))
 
 
 class FencedStateStore:
@@ -38,13 +45,19 @@ class FencedStateStore:
         row = await self._pool.fetchrow(QUERIES.environment_record, environment_id)
         if row is None:
             return None
+        try:
+            spec = EnvironmentSpec.model_validate(row["spec"])
+        except ValidationError as error:
+            # The stored spec no longer validates (the schema tightened since it was
+            # written): say where, never echo the values, and wait for a change.
+            raise PermanentError("InvalidStoredSpec", INVALID_STORED_SPEC.format(fields=_locations(error))) from None
         return EnvironmentRecord(
             id=row["id"],
             application_id=row["application_id"],
             organisation=row["organisation"],
             application=row["application"],
             name=row["name"],
-            spec=EnvironmentSpec.model_validate(row["spec"]),
+            spec=spec,
             generation=row["generation"],
             deleting=row["deleting"],
         )

@@ -36,7 +36,8 @@ class CreateApplicationRequest(CamelModel):
     app_name: Annotated[str, Field(pattern=APP_NAME_PATTERN)]
     compose_definition: Compose
     min_capacity: Annotated[int, Field(ge=0, le=1000)] | None = 1
-    max_capacity: Annotated[int, Field(ge=0, le=1000)] | None = 1
+    # The contract's default is 1; left out, it follows the minimum when that is higher.
+    max_capacity: Annotated[int, Field(ge=0, le=1000)] | None = None
     database: DatabaseRequest | None = None
     filesystem: FilesystemRequest | None = None
     environment: list[EnvironmentVariable] | None = None

@@ -151,3 +151,18 @@ async def test_health_and_openapi(base_url, tenant):
     operations = {op["operationId"] for path in document["paths"].values() for op in path.values()}
     assert {"createApplication", "listApplications", "getApplication", "deleteApplication"} <= operations
     assert "CreateApplicationRequest" in document["components"]["schemas"]
+
+
+async def test_a_stored_spec_that_no_longer_validates_is_a_server_error_not_the_clients(tenant, pool):
+    assert (await tenant.client.post(tenant.applications, json=app_body())).status_code == 201
+    await pool.execute("""UPDATE applications SET spec = jsonb_set(spec, '{composeDefinition,taskMemory}', '3')""")
+    response = await tenant.client.get(f"{tenant.applications}/shop")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "errors" not in response.json()
+
+
+async def test_maximum_capacity_left_out_follows_the_minimum(tenant):
+    response = await tenant.client.post(tenant.applications, json=app_body(minCapacity=3))
+    assert response.status_code == 201, response.text
+    assert (response.json()["minCapacity"], response.json()["maxCapacity"]) == (3, 3)

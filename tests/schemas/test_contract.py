@@ -103,11 +103,18 @@ def test_container_name_pattern_is_the_contracts():
     assert cmp.NAME_PATTERN == contract.properties("Container")["name"]["pattern"]
 
 
+# Where berth's default is not the contract's literal value, and why.
+DEFAULT_DEVIATIONS = {
+    # Left out, the maximum follows the minimum: `minCapacity: 3` alone means 3…3, not
+    # an invalid 3…1. With the minimum at 1 or less it is the contract's 1
+    # (`desired_max_capacity`, tested in test_defaults.py).
+    ("CreateApplicationRequest", "maxCapacity"),
+}
 CONTRACT_DEFAULTS = [
     (name, prop, spec["default"])
     for name in MODELS
     for prop, spec in contract.properties(name).items()
-    if "default" in spec
+    if "default" in spec and (name, prop) not in DEFAULT_DEVIATIONS
 ]
 
 
@@ -153,7 +160,6 @@ def test_the_nullable_defaults_are_the_ones_expected():
         ("Compose", "enableCrossEnvNetworking"),
         ("Compose", "enableCrossAppNetworking"),
         ("CreateApplicationRequest", "minCapacity"),
-        ("CreateApplicationRequest", "maxCapacity"),
     }
 
 

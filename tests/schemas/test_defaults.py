@@ -40,7 +40,7 @@ CASES = [
     ("compose-capacity-unset-falls-back-to-request", request(), "compose_definition.min_capacity", None),
     ("compose-spotConfiguration-unset", request(), "compose_definition.spot_configuration", None),
     ("request-minCapacity-1", request(), "min_capacity", 1),
-    ("request-maxCapacity-1", request(), "max_capacity", 1),
+    ("request-maxCapacity-unset-follows-the-minimum", request(), "max_capacity", None),
     ("desired-minCapacity-1", request(), "desired_min_capacity", 1),
     ("desired-maxCapacity-1", request(), "desired_max_capacity", 1),
     ("database-absent", request(), "database", None),
@@ -70,7 +70,7 @@ WIRE_CASES = [
     ("container", request(), ("composeDefinition", "containers", 0), {"essential": True, "readonlyRootFilesystem": False, "originProtection": False}),
     ("healthCheck", request(HEALTH_CHECK), ("composeDefinition", "containers", 0, "healthCheck"), {"interval": 30, "timeout": 5, "retries": 3}),
     ("compose", request(), ("composeDefinition",), {"architecture": "X86_64", "taskCpu": 256, "taskMemory": 512, "enableCrossEnvNetworking": False, "enableCrossAppNetworking": False}),
-    ("request", request(database={}, filesystem={}), (), {"minCapacity": 1, "maxCapacity": 1}),
+    ("request", request(database={}, filesystem={}), (), {"minCapacity": 1}),
     ("database", request(database={}), ("database",), {"engine": "mysql", "instanceClass": "db.t4g.micro", "storageGb": 20, "multiAz": False}),
     ("filesystem", request(filesystem={}), ("filesystem",), {"required": True, "mountPath": "/mnt/data"}),
 ]
@@ -101,6 +101,9 @@ def test_unset_optional_fields_are_left_off_the_wire_not_written_as_null():
         ({"minCapacity": 0, "maxCapacity": 6}, {"minCapacity": 4}, (4, 6)),
         ({"maxCapacity": 5}, {"minCapacity": 0}, (0, 5)),
         ({"minCapacity": None, "maxCapacity": None}, {}, (1, 1)),
+        ({"minCapacity": 3}, {}, (3, 3)),
+        ({"minCapacity": 3, "maxCapacity": None}, {}, (3, 3)),
+        ({}, {"minCapacity": 2}, (2, 2)),
     ],
     ids=[
         "nothing-given-is-1-1",
@@ -109,6 +112,9 @@ def test_unset_optional_fields_are_left_off_the_wire_not_written_as_null():
         "each-bound-falls-back-on-its-own",
         "zero-minimum-from-compose",
         "null-means-the-contract-default-1",
+        "maximum-left-out-follows-the-minimum",
+        "null-maximum-follows-the-minimum",
+        "compose-minimum-alone-sets-both",
     ],
 )
 def test_desired_capacity_prefers_the_compose_and_falls_back_to_the_request(request_capacity, compose_capacity, desired):

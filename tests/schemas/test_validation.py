@@ -108,8 +108,6 @@ REJECTED = [
     ("spot-strategy-not-in-enum", composed(web(), spotConfiguration={"strategy": "on"}), C + ("spotConfiguration", "strategy"), "'off', 'spot-only', 'mixed-safe' or 'mixed-aggressive'"),
     # --- the request, taken as a whole
     ("request-minCapacity-above-maxCapacity", bodies.request(minCapacity=3, maxCapacity=2), (), cmp.CAPACITY_ORDER),
-    ("request-minCapacity-above-default-maxCapacity-1", bodies.request(minCapacity=3), (), cmp.CAPACITY_ORDER),
-    ("null-maxCapacity-means-1", bodies.request(minCapacity=3, maxCapacity=None), (), cmp.CAPACITY_ORDER),
     ("compose-minCapacity-above-request-maxCapacity", bodies.request(composeDefinition=bodies.compose(minCapacity=5), maxCapacity=2), (), cmp.CAPACITY_ORDER),
     ("request-minCapacity-negative", bodies.request(minCapacity=-1), ("minCapacity",), "greater than or equal to 0"),
     ("request-maxCapacity-above-1000", bodies.request(maxCapacity=1001), ("maxCapacity",), "less than or equal to 1000"),
@@ -153,6 +151,8 @@ ACCEPTED = [
         web("d"),
     )),
     ("capacity-min-equal-to-max", bodies.request(minCapacity=4, maxCapacity=4)),
+    ("maxCapacity-left-out-follows-minCapacity", bodies.request(minCapacity=3)),
+    ("null-maxCapacity-follows-minCapacity", bodies.request(minCapacity=3, maxCapacity=None)),
     ("capacity-zero", bodies.request(minCapacity=0, maxCapacity=0)),
     ("compose-capacity-wider-than-request", bodies.request(composeDefinition=bodies.compose(minCapacity=2, maxCapacity=9), minCapacity=1, maxCapacity=1)),
     ("ten-containers", composed(*(web(f"c{i}") for i in range(10)))),
