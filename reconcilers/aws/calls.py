@@ -144,7 +144,3 @@ async def call_unless_absent(
         if error_code(exc) in absent:
             return None
         raise
-    except PermanentError as exc:
-        if exc.reason in absent:
-            return None
-        raise

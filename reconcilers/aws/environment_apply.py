@@ -64,19 +64,12 @@ class TeardownProgress:
 async def tear_down(
     ecs: Any, *, cluster: str, service_name: str, family: str, service: dict | None
 ) -> TeardownProgress:
-    """Scale to 0 and delete the service, deregister the family's ACTIVE revisions.
-    `service` is the service's current description (None when ECS does not know it)."""
+    """Delete the service (forced: ECS stops its tasks, no scaling to 0 first), deregister
+    the family's ACTIVE revisions. `service` is the service's current description (None
+    when ECS does not know it)."""
     deleted = False
     status = service.get("status") if service else None
     if status == ACTIVE:
-        if service.get("desiredCount", 0) > 0:
-            await call_unless_absent(
-                ecs.update_service,
-                absent=SERVICE_GONE_CODES,
-                cluster=cluster,
-                service=service_name,
-                desiredCount=0,
-            )
         answer = await call_unless_absent(
             ecs.delete_service, absent=SERVICE_GONE_CODES, cluster=cluster, service=service_name, force=True
         )
