@@ -3,7 +3,8 @@
 kind `ecs-environment`, key: the environment's UUID. Each pass re-reads the
 environment and the network's outputs, observes ECS, plans with pure functions
 (task definition, then service), applies, follows the service's deployments and
-writes status. A deleting environment is torn down and finalized.
+writes status. A deleting environment is torn down and finalized without waiting
+for the network: it only needs the cluster and names its own status recorded.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -34,7 +35,7 @@ from reconcilers.aws.environment_apply import (
     register_task_definition,
     tear_down,
 )
-from reconcilers.aws.environment_observe import observe_environment
+from reconcilers.aws.environment_observe import family_of, observe_environment
 from reconcilers.aws.environment_status import (
     EnvironmentFindings,
     FailedRollout,
@@ -140,11 +141,11 @@ class EcsEnvironmentReconciler:
             environment=env.name,
             generation=env.generation,
         )
+        if env.deleting:
+            return await self._tear_down(ctx, env)
         network = await ctx.store.outputs(NETWORK_KIND, NETWORK_KEY)
         if not network_outputs_ready(network):
             return RequeueAfter(NETWORK_WAIT_SECONDS, WAITING_FOR_NETWORK)
-        if env.deleting:
-            return await self._tear_down(ctx, env, network["clusterArn"])
         return await self._converge(ctx, env, network)
 
     async def _converge(
@@ -274,8 +275,16 @@ class EcsEnvironmentReconciler:
             )
             await self._event(ctx, env, reason, message, warning=warning)
 
-    async def _tear_down(self, ctx: ReconcileContext, env: EnvironmentRecord, cluster: str) -> Result:
-        name = workload_name(env)
+    async def _tear_down(self, ctx: ReconcileContext, env: EnvironmentRecord) -> Result:
+        """Where the environment ran is what its own status recorded (or, if it never
+        wrote one, the configured cluster and its derived names): no cluster or no
+        service means nothing to delete there."""
+        previous = await ctx.store.status(ctx.kind, ctx.key)
+        recorded = previous.outputs if previous else {}
+        cluster = recorded.get("clusterArn") or self._config.cluster_name
+        name = recorded.get("serviceName") or workload_name(env)
+        recorded_arn = recorded.get("taskDefinitionArn")
+        family = family_of(recorded_arn) if recorded_arn else workload_name(env)
         try:
             service = await self._describer.describe(cluster, name)
         except ClientError as exc:
@@ -283,20 +292,21 @@ class EcsEnvironmentReconciler:
                 raise
             service = None  # no cluster, no service
         progress = await tear_down(
-            self._ecs, cluster=cluster, service_name=name, family=name, service=service
+            self._ecs, cluster=cluster, service_name=name, family=family, service=service
         )
         if progress.deleted_service:
             await self._event(ctx, env, "ServiceDeleted", SERVICE_DELETING.format(name=name))
         if progress.state is TeardownState.DRAINING:
-            await self._write_deleting(ctx, env, SERVICE_DRAINING.format(name=name))
+            await self._write_deleting(ctx, env, previous, SERVICE_DRAINING.format(name=name))
             return RequeueAfter(self._config.rollout_poll_seconds, SERVICE_DRAINING.format(name=name))
         await self._event(ctx, env, "TornDown", TORN_DOWN.format(name=name, count=len(progress.deregistered)))
         await ctx.store.finalize_environment(env.id)
         ctx.log("ecs-environment.torn-down", deregistered=len(progress.deregistered))
         return Forget()
 
-    async def _write_deleting(self, ctx: ReconcileContext, env: EnvironmentRecord, message: str) -> None:
-        previous = await ctx.store.status(ctx.kind, ctx.key)
+    async def _write_deleting(
+        self, ctx: ReconcileContext, env: EnvironmentRecord, previous: StatusUpdate | None, message: str
+    ) -> None:
         current: Sequence[Condition] = previous.conditions if previous else []
         now = self._clock()
         for kind, status in ((ConditionType.READY, False), (ConditionType.PROGRESSING, True)):

@@ -71,3 +71,46 @@ async def test_an_environment_that_never_ran_is_finalized(aws, aws_config, datab
     assert await run_pass(recording, aws_config, database, clock) == Forget()
     assert recording.ecs.writes() == []
     assert database.finalized == [ENVIRONMENT_ID]
+
+
+# --- the network is not needed to tear down ----------------------------------------------------
+
+
+def lose_the_network(database):
+    """What an `aws-network` stuck on a PermanentError (bad configured subnets) leaves: no outputs."""
+    database.statuses.pop(("aws-network", "default"))
+
+
+async def test_a_teardown_does_not_wait_for_the_network(aws, aws_config, database, clock, running):
+    lose_the_network(database)
+    recording = RecordingClients.around(aws)
+    assert await run_pass(recording, aws_config, database, clock) == Forget()
+    assert recording.ecs.writes()[0] == "delete_service"
+    assert await service_status(aws, running) == "INACTIVE"
+    assert await revisions(aws) == []
+    assert database.finalized == [ENVIRONMENT_ID]
+
+
+async def test_without_a_recorded_status_the_configured_cluster_is_torn_down(
+    aws, aws_config, database, clock, network
+):
+    database.environments[ENVIRONMENT_ID] = environment()
+    # The pass that created the service died before it wrote the environment's status.
+    with pytest.raises(CrashAfter):
+        await run_pass(RecordingClients.around(aws, crash_after=["create_service"]), aws_config, database, clock)
+    assert ("ecs-environment", str(ENVIRONMENT_ID)) not in database.statuses
+    lose_the_network(database)
+    database.environments[ENVIRONMENT_ID] = environment(deleting=True)
+
+    assert await run_pass(aws, aws_config, database, clock) == Forget()
+    assert await service_status(aws, network["clusterArn"]) == "INACTIVE"
+    assert await revisions(aws) == []
+    assert database.finalized == [ENVIRONMENT_ID]
+
+
+async def test_with_no_network_ever_made_there_is_nothing_to_delete(aws, aws_config, database, clock):
+    database.environments[ENVIRONMENT_ID] = environment(deleting=True)
+    recording = RecordingClients.around(aws)
+    assert await run_pass(recording, aws_config, database, clock) == Forget()
+    assert recording.ecs.writes() == []
+    assert database.finalized == [ENVIRONMENT_ID]
