@@ -1,11 +1,15 @@
-"""`berth bench api`: desired-state writes/s through berth's API next to a bare handler.
+"""`berth bench api`: desired-state writes/s through berth's API next to bare handlers.
 
-Both servers run one uvicorn worker in their own process against the same fresh
-database, one after the other, and get byte-identical requests:
+Three servers run one uvicorn worker each in their own process against the same
+fresh database, one after the other, and get byte-identical requests (but for
+the unique names):
 `POST /api/v3/organizations/bench/applications` with a valid create request whose
 `appName` is unique per request. Each is warmed up, then measured closed-loop
 (N connections, each sending as soon as it is answered), then open-loop at a
 fixed rate (berth's issue-5 target is p99 ≤ 15 ms at 500 writes/s).
+
+The ratio compares berth with a bare handler making the same desired-state write
+(`controller/bench/bare.py`); a bare single INSERT is shown for scale.
 
 `organisations` (default 100) spreads the writes round-robin over that many
 organisations, each with its own token: a diagnostic for per-organisation locking.
@@ -19,6 +23,7 @@ from typing import Any
 import asyncpg
 
 from controller.bench import database
+from controller.bench.bare import DESIRED_STATE, INSERT_ONLY
 from controller.bench.bare import SCHEMA as BARE_SCHEMA
 from controller.bench.load import Sample, bodies, closed_loop, in_load_thread, open_loop, post_request
 from controller.bench.report import cpu_seconds, cpu_share, latency_summary, number, table, verdict
@@ -97,6 +102,7 @@ async def _bench_server(label: str, app: str, env: dict, dsn: str, prefix: str, 
     warmup = requests("w", plan.warmup)
     measured = requests("app", plan.requests)
     paced = requests("p", max(1, round(plan.paced_rate * plan.paced_seconds)))
+    await database.forget_writes(dsn)
     async with serving(app, env, "/healthz") as server:
         await in_load_thread(closed_loop(server.host, server.port, warmup, plan.concurrency))
         await database.checkpoint(dsn)
@@ -123,20 +129,29 @@ async def bench_api(args: Any, settings: Settings) -> dict:
         tenants = await database.seed_tenants(dsn, plan.organisations)
         await _create_bare_table(dsn)
         bare_env = {"BERTH_BENCH_DSN": dsn, "BERTH_BENCH_POOL_SIZE": str(POOL_SIZE)}
-        bare = await _bench_server("bare Starlette + asyncpg", BARE_APP, bare_env, dsn, "bare-", tenants, plan)
+        insert = await _bench_server(
+            "bare INSERT", BARE_APP, {**bare_env, "BERTH_BENCH_WRITE": INSERT_ONLY}, dsn, "insert-", tenants, plan
+        )
+        bare = await _bench_server(
+            "bare desired-state write", BARE_APP, {**bare_env, "BERTH_BENCH_WRITE": DESIRED_STATE}, dsn, "bare-",
+            tenants, plan,
+        )  # fmt: skip
         berth = await _bench_server("berth API", BERTH_APP, {"DATABASE_URL": dsn}, dsn, "", tenants, plan)
         version = await database.server_version(dsn)
     bare_rate, berth_rate = bare["closed_loop"]["writes_per_s"], berth["closed_loop"]["writes_per_s"]
     ratio = berth_rate / bare_rate if bare_rate else 0.0
+    insert_rate = insert["closed_loop"]["writes_per_s"]
     return {
         "benchmark": "api",
         "postgres": version,
         "load_average_before": round(load, 2),
         "plan": dataclasses.asdict(plan),
         "pool_size": POOL_SIZE,
+        "insert": insert,
         "bare": bare,
         "berth": berth,
         "ratio": round(ratio, 3),
+        "ratio_to_insert": round(berth_rate / insert_rate, 3) if insert_rate else 0.0,
         "targets": {
             "writes_per_s": {"target": TARGET_WRITES, "met": berth_rate >= TARGET_WRITES},
             "ratio": {"target": TARGET_RATIO, "met": ratio >= TARGET_RATIO},
@@ -157,7 +172,7 @@ def render_api(result: dict) -> str:
             number(m["writes_per_s"]), number(m["p50_ms"], 2), number(m["p99_ms"], 2), number(m["max_ms"], 2),
             *(number(m["cpu_pct"][p]) for p in ("server", "db", "client")),
         ]  # fmt: skip
-        for entry in (result["bare"], berth)
+        for entry in (result["insert"], result["bare"], berth)
         for phase in PHASES
         for m in [entry[phase]]
     ]
@@ -170,7 +185,8 @@ def render_api(result: dict) -> str:
         "",
         table(headers, rows),
         "",
-        f"ratio berth / bare (closed-loop writes/s): {result['ratio']:.2f}",
+        f"ratio berth / bare desired-state write (closed-loop writes/s): {result['ratio']:.2f}"
+        f"   (berth / bare INSERT, for scale: {result['ratio_to_insert']:.2f})",
         "",
         "targets:",
         f"  berth writes/s ≥ {TARGET_WRITES:,}: {number(berth['closed_loop']['writes_per_s'])}  "
@@ -179,7 +195,7 @@ def render_api(result: dict) -> str:
         f"  berth p99 at {plan['paced_rate']:g}/s ≤ {TARGET_PACED_P99_MS:g} ms: {berth['paced']['p99_ms']:.2f} ms  "
         f"{verdict(targets['paced_p99_ms']['met'])}",
     ]
-    for entry in (result["bare"], berth):
+    for entry in (result["insert"], result["bare"], berth):
         for phase in PHASES:
             if entry[phase]["first_error"]:
                 lines.append(f"first error, {entry['server']} {phase}: {entry[phase]['first_error']}")

@@ -89,3 +89,12 @@ async def backend_pids(dsn: str) -> list[int]:
 async def server_version(dsn: str) -> str:
     async with connected(dsn) as connection:
         return await connection.fetchval("SHOW server_version")
+
+
+async def forget_writes(dsn: str) -> None:
+    """Empty what the previous server wrote, so each server starts from the same tables."""
+    async with connected(dsn) as connection:
+        await connection.execute(
+            "TRUNCATE applications, environments, work_queue, statuses, deployments, events, bench_bare;"
+            "UPDATE organisations SET application_count = 0"
+        )

@@ -21,12 +21,12 @@ def test_bare_server_gets_the_pool_size_berth_has():
     assert POOL_SIZE == inspect.signature(create_app).parameters["pool_size"].default
 
 
-async def test_api_benchmark_measures_both_servers(pg_admin, tmp_path, capsys):
+async def test_api_benchmark_measures_all_three_servers(pg_admin, tmp_path, capsys):
     args = Namespace(
         action="api", requests=200, concurrency=8, warmup=20, paced_rate=200.0, paced_seconds=0.5, json=False
     )
     result = await run_benchmark(args, _settings(pg_admin, tmp_path))
-    for server in ("bare", "berth"):
+    for server in ("insert", "bare", "berth"):
         for phase, answered in (("closed_loop", 200), ("paced", 100)):
             measured = result[server][phase]
             assert measured["errors"] == 0, measured["first_error"]
@@ -35,7 +35,7 @@ async def test_api_benchmark_measures_both_servers(pg_admin, tmp_path, capsys):
             assert 0 < measured["p50_ms"] <= measured["p99_ms"]
     assert result["ratio"] > 0
     printed = capsys.readouterr().out
-    assert "berth API" in printed and "ratio berth / bare" in printed
+    assert "berth API" in printed and "ratio berth / bare desired-state write" in printed
 
 
 async def test_pickup_benchmark_sees_every_write_start(pg_admin, tmp_path, capsys):
