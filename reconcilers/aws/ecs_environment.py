@@ -29,13 +29,12 @@ from reconcilers.aws.deployments import (
 )
 from reconcilers.aws.describe import ServiceDescriber
 from reconcilers.aws.environment_apply import (
-    TeardownState,
     apply_service_action,
     describe_action,
     register_task_definition,
-    tear_down,
 )
-from reconcilers.aws.environment_observe import family_of, observe_environment
+from reconcilers.aws.environment_observe import observe_environment
+from reconcilers.aws.environment_teardown import TeardownState, tear_down, teardown_targets
 from reconcilers.aws.environment_status import (
     EnvironmentFindings,
     FailedRollout,
@@ -77,7 +76,7 @@ SERVICE_CREATED = "created service {arn}"
 SERVICE_UPDATED = "updated {fields} of {arn}"
 SERVICE_DELETING = "deleting service {name}"
 DEPLOYMENT_FINISHED = "deployment {id} of {arn}: {status}{reason}"
-TORN_DOWN = "service {name} deleted and {count} task definition revisions deregistered"
+TORN_DOWN = "torn down: service {services} gone and {count} task definition revisions deregistered"
 
 DEPLOYMENT_EVENTS = {
     COMPLETED: ("DeploymentCompleted", False),
@@ -276,30 +275,19 @@ class EcsEnvironmentReconciler:
             await self._event(ctx, env, reason, message, warning=warning)
 
     async def _tear_down(self, ctx: ReconcileContext, env: EnvironmentRecord) -> Result:
-        """Where the environment ran is what its own status recorded (or, if it never
-        wrote one, the configured cluster and its derived names): no cluster or no
-        service means nothing to delete there."""
         previous = await ctx.store.status(ctx.kind, ctx.key)
-        recorded = previous.outputs if previous else {}
-        cluster = recorded.get("clusterArn") or self._config.cluster_name
-        name = recorded.get("serviceName") or workload_name(env)
-        recorded_arn = recorded.get("taskDefinitionArn")
-        family = family_of(recorded_arn) if recorded_arn else workload_name(env)
-        try:
-            service = await self._describer.describe(cluster, name)
-        except ClientError as exc:
-            if error_code(exc) != "ClusterNotFoundException":
-                raise
-            service = None  # no cluster, no service
-        progress = await tear_down(
-            self._ecs, cluster=cluster, service_name=name, family=family, service=service
-        )
-        if progress.deleted_service:
+        targets = teardown_targets(env, previous.outputs if previous else {}, self._config)
+        progress = await tear_down(self._ecs, self._describer, targets)
+        for name in progress.deleted_services:
             await self._event(ctx, env, "ServiceDeleted", SERVICE_DELETING.format(name=name))
         if progress.state is TeardownState.DRAINING:
-            await self._write_deleting(ctx, env, previous, SERVICE_DRAINING.format(name=name))
-            return RequeueAfter(self._config.rollout_poll_seconds, SERVICE_DRAINING.format(name=name))
-        await self._event(ctx, env, "TornDown", TORN_DOWN.format(name=name, count=len(progress.deregistered)))
+            message = SERVICE_DRAINING.format(name=", ".join(progress.draining))
+            await self._write_deleting(ctx, env, previous, message)
+            return RequeueAfter(self._config.rollout_poll_seconds, message)
+        message = TORN_DOWN.format(
+            services=", ".join(targets.services), count=len(progress.deregistered)
+        )
+        await self._event(ctx, env, "TornDown", message)
         await ctx.store.finalize_environment(env.id)
         ctx.log("ecs-environment.torn-down", deregistered=len(progress.deregistered))
         return Forget()

@@ -15,10 +15,19 @@ ECS_NAME_LIMIT = 255
 NOT_ECS_NAME = re.compile(r"[^A-Za-z0-9_-]")
 
 
+NAME_SEPARATOR = "_"
+
+
 def workload_name(env: EnvironmentRecord) -> str:
-    """`{organisation}-{application}-{environment}`: the task-definition family and the
-    service name. Characters ECS refuses become `-`."""
-    name = f"{env.organisation}-{env.application}-{env.name}"
+    """`{organisation}_{application}_{environment}` (`acme_shop_production`): the
+    task-definition family and the service name.
+
+    The parts are joined with `_`, which ECS allows in both names and no part may
+    contain (organisation slugs, application and environment names are lowercase
+    letters, digits and `-`), so two environments never share a name: with `-`,
+    organisation `a-b`'s application `c` and organisation `a`'s application `b-c`
+    did. Characters ECS refuses would become `-`; the API admits none."""
+    name = NAME_SEPARATOR.join((env.organisation, env.application, env.name))
     return NOT_ECS_NAME.sub("-", name)[:ECS_NAME_LIMIT]
 
 

@@ -17,7 +17,7 @@ BODY = {
     "composeDefinition": {"containers": [WEB], "taskCpu": 512, "taskMemory": 1024, "minCapacity": 2, "maxCapacity": 3},
     "environment": [{"name": "MODE", "value": "live"}],
 }
-FAMILY = SERVICE = "acme-shop-production"
+FAMILY = SERVICE = "acme_shop_production"
 
 
 def running(response) -> bool:

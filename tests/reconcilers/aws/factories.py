@@ -31,6 +31,8 @@ def environment(
     variables: list[dict[str, str]] | None = None,
     compose: dict[str, Any] | None = None,
     environment_id: UUID = ENVIRONMENT_ID,
+    organisation: str = "acme",
+    application: str = "shop",
 ) -> EnvironmentRecord:
     spec = EnvironmentSpec.model_validate(
         {
@@ -43,8 +45,8 @@ def environment(
     return EnvironmentRecord(
         id=environment_id,
         application_id=APPLICATION_ID,
-        organisation="acme",
-        application="shop",
+        organisation=organisation,
+        application=application,
         name="production",
         spec=spec,
         generation=generation,

@@ -6,12 +6,12 @@ from schemas.status import ConditionType
 from tests.reconcilers.aws.factories import ENVIRONMENT_ID
 
 KEY = str(ENVIRONMENT_ID)
-FAMILY = "acme-shop-production"
+FAMILY = "acme_shop_production"
 
 
-async def environment_pass(clients, config, database, clock):
+async def environment_pass(clients, config, database, clock, key: str = KEY):
     return await EcsEnvironmentReconciler(clients, config, clock).reconcile(
-        database.context("ecs-environment", KEY)
+        database.context("ecs-environment", key)
     )
 
 

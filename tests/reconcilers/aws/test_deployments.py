@@ -15,7 +15,7 @@ from reconcilers.aws.ecs_environment import held_rollout
 from reconcilers.aws.environment_status import FailedRollout
 from reconcilers.aws.service import ObservedDeployment
 
-TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/acme-shop-production:{}"
+TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/acme_shop_production:{}"
 TAGS = {TD.format(n): f"v{n}" for n in range(1, 5)}
 
 

@@ -1,6 +1,7 @@
 """The ECS environment reconciler against moto in server mode, with the rollout simulator."""
 
 from dataclasses import replace
+from uuid import UUID
 
 import pytest
 
@@ -225,3 +226,24 @@ async def test_an_internal_image_comes_from_the_registry(aws, aws_config, databa
     described = await aws.ecs.describe_task_definition(taskDefinition=arn)
     image = described["taskDefinition"]["containerDefinitions"][0]["image"]
     assert image == "123456789012.dkr.ecr.us-east-1.amazonaws.com/acme:shop-1"
+
+
+async def test_dashes_in_organisation_and_application_names_do_not_collide(
+    aws, aws_config, database, clock, network
+):
+    """Organisation `a-b`'s application `c` and organisation `a`'s application `b-c`."""
+    other_id = UUID("00000000-0000-4000-8000-0000000000e2")
+    database.environments[ENVIRONMENT_ID] = environment(organisation="a-b", application="c")
+    database.environments[other_id] = environment(
+        organisation="a", application="b-c", environment_id=other_id
+    )
+    for key in (KEY, str(other_id)):
+        assert await run_pass(aws, aws_config, database, clock, key) == RequeueAfter(5, "rollout in progress")
+
+    listed = await aws.ecs.list_services(cluster=network["clusterArn"])
+    names = sorted(arn.rsplit("/", 1)[-1] for arn in listed["serviceArns"])
+    assert names == ["a-b_c_production", "a_b-c_production"]
+    for name, owner in (("a-b_c_production", KEY), ("a_b-c_production", str(other_id))):
+        [revision] = (await aws.ecs.list_task_definitions(familyPrefix=name))["taskDefinitionArns"]
+        tags = (await aws.ecs.list_tags_for_resource(resourceArn=revision))["tags"]
+        assert {t["key"]: t["value"] for t in tags}["berth:environment-id"] == owner

@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import pytest
 
+from reconcilers.aws.task_definition import render_task_definition
 from reconcilers.results import Forget
 from tests.fakes.aws import CrashAfter, RecordingClients
 from tests.reconcilers.aws.factories import ENVIRONMENT_ID, environment
@@ -11,8 +12,8 @@ from tests.reconcilers.aws.passes import FAMILY, converge, revisions
 from tests.reconcilers.aws.passes import environment_pass as run_pass
 
 
-async def service_status(aws, cluster):
-    answer = await aws.ecs.describe_services(cluster=cluster, services=[FAMILY])
+async def service_status(aws, cluster, name=FAMILY):
+    answer = await aws.ecs.describe_services(cluster=cluster, services=[name])
     return answer["services"][0]["status"] if answer["services"] else None
 
 
@@ -113,4 +114,40 @@ async def test_with_no_network_ever_made_there_is_nothing_to_delete(aws, aws_con
     recording = RecordingClients.around(aws)
     assert await run_pass(recording, aws_config, database, clock) == Forget()
     assert recording.ecs.writes() == []
+    assert database.finalized == [ENVIRONMENT_ID]
+
+
+# --- names from before the `_` separator -------------------------------------------------------
+
+LEGACY = "acme-shop-production"
+
+
+async def test_an_environment_named_the_old_way_is_torn_down_by_its_recorded_names(
+    aws, aws_config, database, clock, simulator, network
+):
+    """Converged by a berth that joined names with `-`, then upgraded and deleted: its
+    status recorded the old names, and they are what gets deleted (with the new ones)."""
+    database.environments[ENVIRONMENT_ID] = environment()
+    await converge(aws, aws_config, database, clock, simulator)
+    request = render_task_definition(environment(), aws_config)
+    legacy = (await aws.ecs.register_task_definition(**{**request, "family": LEGACY}))["taskDefinition"]
+    await aws.ecs.create_service(
+        cluster=network["clusterArn"], serviceName=LEGACY, taskDefinition=legacy["taskDefinitionArn"],
+        desiredCount=1, tags=request["tags"],
+    )
+    key = ("ecs-environment", str(ENVIRONMENT_ID))
+    database.statuses[key] = replace(
+        database.statuses[key],
+        outputs={
+            **database.statuses[key].outputs,
+            "serviceName": LEGACY,
+            "taskDefinitionArn": legacy["taskDefinitionArn"],
+        },
+    )
+    database.environments[ENVIRONMENT_ID] = environment(deleting=True)
+
+    assert await run_pass(aws, aws_config, database, clock) == Forget()
+    for name in (LEGACY, FAMILY):
+        assert await service_status(aws, network["clusterArn"], name) == "INACTIVE"
+        assert (await aws.ecs.list_task_definitions(familyPrefix=name, status="ACTIVE"))["taskDefinitionArns"] == []
     assert database.finalized == [ENVIRONMENT_ID]

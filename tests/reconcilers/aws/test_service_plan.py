@@ -22,10 +22,10 @@ from reconcilers.aws.service import (
     update_service_request,
 )
 
-TD1 = "arn:aws:ecs:us-east-1:123456789012:task-definition/acme-shop-production:1"
-TD2 = "arn:aws:ecs:us-east-1:123456789012:task-definition/acme-shop-production:2"
+TD1 = "arn:aws:ecs:us-east-1:123456789012:task-definition/acme_shop_production:1"
+TD2 = "arn:aws:ecs:us-east-1:123456789012:task-definition/acme_shop_production:2"
 DESIRED = DesiredService(
-    name="acme-shop-production",
+    name="acme_shop_production",
     cluster="arn:aws:ecs:us-east-1:123456789012:cluster/berth",
     task_definition_arn=TD2,
     desired_count=2,
@@ -169,7 +169,7 @@ def test_holding_keeps_the_running_task_definition():
 ids = st.text(alphabet="abcdef0123456789", min_size=1, max_size=4)
 desired_services = st.builds(
     DesiredService,
-    name=st.just("acme-shop-production"),
+    name=st.just("acme_shop_production"),
     cluster=st.just("arn:aws:ecs:us-east-1:123456789012:cluster/berth"),
     task_definition_arn=st.sampled_from([TD1, TD2]),
     desired_count=st.integers(0, 10),

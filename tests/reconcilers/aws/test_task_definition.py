@@ -80,7 +80,7 @@ RENDER_CASES = [
         "task-level fields: Fargate, awsvpc, sizes as strings, platform, deterministic family",
         environment(compose={"taskCpu": 512, "taskMemory": 1024, "architecture": "arm64"}),
         lambda r: (
-            r["family"] == "acme-shop-production"
+            r["family"] == "acme_shop_production"
             and r["requiresCompatibilities"] == ["FARGATE"]
             and r["networkMode"] == "awsvpc"
             and (r["cpu"], r["memory"]) == ("512", "1024")
