@@ -3,7 +3,8 @@
 ECS answers DescribeServices for up to 10 services a call, and the call's rate
 limit (20/s refill) is the first one a busy controller meets. Each pass asks for
 its one service; requests that arrive within `window` seconds of each other go
-out together, 10 names a call, one call per cluster.
+out together, 10 names a call, one call per cluster. Descriptions carry the
+services' tags: ownership is checked before anything is changed.
 """
 
 import asyncio
@@ -40,7 +41,9 @@ class ServiceDescriber:
         for start in range(0, len(names), DESCRIBE_SERVICES_LIMIT):
             chunk = names[start : start + DESCRIBE_SERVICES_LIMIT]
             try:
-                answer = await call(self._ecs.describe_services, cluster=cluster, services=chunk)
+                answer = await call(
+                    self._ecs.describe_services, cluster=cluster, services=chunk, include=["TAGS"]
+                )
             except Exception as exc:
                 for name in chunk:
                     _settle(waiting[name], exception=exc)

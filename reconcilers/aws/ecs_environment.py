@@ -33,7 +33,7 @@ from reconcilers.aws.environment_apply import (
     describe_action,
     register_task_definition,
 )
-from reconcilers.aws.environment_observe import observe_environment
+from reconcilers.aws.environment_observe import NAME_OWNED_ELSEWHERE, claim, observe_environment
 from reconcilers.aws.environment_teardown import TeardownState, tear_down, teardown_targets
 from reconcilers.aws.environment_status import (
     EnvironmentFindings,
@@ -45,7 +45,6 @@ from reconcilers.aws.environment_status import (
 from reconcilers.aws.naming import ownership_tags, service_client_token, workload_name
 from reconcilers.aws.network import NETWORK_KEY, NETWORK_KIND, network_outputs_ready, utc_now
 from reconcilers.aws.service import (
-    DRAINING,
     CreateService,
     DesiredService,
     NetworkSettings,
@@ -76,6 +75,7 @@ SERVICE_CREATED = "created service {arn}"
 SERVICE_UPDATED = "updated {fields} of {arn}"
 SERVICE_DELETING = "deleting service {name}"
 DEPLOYMENT_FINISHED = "deployment {id} of {arn}: {status}{reason}"
+LEFT_ALONE = "same-named but not this environment's, so left alone: {resources}"
 TORN_DOWN = "torn down: service {services} gone and {count} task definition revisions deregistered"
 
 DEPLOYMENT_EVENTS = {
@@ -170,6 +170,7 @@ class EcsEnvironmentReconciler:
             if error_code(exc) == "ClusterNotFoundException":
                 raise TemporaryError(CLUSTER_MISSING.format(cluster=cluster), delay=10) from exc
             raise
+        observation = claim(observation, str(env.id))  # before anything is changed
 
         done: list[str] = []
         task_definition_arn = await self._ensure_task_definition(
@@ -192,7 +193,7 @@ class EcsEnvironmentReconciler:
         if held is not None:
             desired = hold_task_definition(desired, service)
         actions = plan_service(desired, service)
-        if actions and isinstance(actions[0], CreateService) and service and service.status == DRAINING:
+        if actions and isinstance(actions[0], CreateService) and observation.name_draining:
             return RequeueAfter(self._config.rollout_poll_seconds, SERVICE_DRAINING.format(name=name))
         if actions:
             service = await self._apply_service_actions(ctx, env, actions, done)
@@ -277,9 +278,12 @@ class EcsEnvironmentReconciler:
     async def _tear_down(self, ctx: ReconcileContext, env: EnvironmentRecord) -> Result:
         previous = await ctx.store.status(ctx.kind, ctx.key)
         targets = teardown_targets(env, previous.outputs if previous else {}, self._config)
-        progress = await tear_down(self._ecs, self._describer, targets)
+        progress = await tear_down(self._ecs, self._describer, targets, owner=str(env.id))
         for name in progress.deleted_services:
             await self._event(ctx, env, "ServiceDeleted", SERVICE_DELETING.format(name=name))
+        if progress.left_alone:
+            message = LEFT_ALONE.format(resources=", ".join(progress.left_alone))
+            await self._event(ctx, env, NAME_OWNED_ELSEWHERE, message, warning=True)
         if progress.state is TeardownState.DRAINING:
             message = SERVICE_DRAINING.format(name=", ".join(progress.draining))
             await self._write_deleting(ctx, env, previous, message)

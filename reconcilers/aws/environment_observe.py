@@ -1,24 +1,37 @@
 """Observing an environment on ECS: its service and its family's latest ACTIVE revision.
 
-Changes nothing. Returns a frozen snapshot the pure plans work from.
+Changes nothing. Returns a frozen snapshot the pure plans work from; `claim` then
+keeps only what is the environment's own (by its `berth:environment-id` tag).
 """
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconcilers.aws.calls import call
 from reconcilers.aws.deployments import revision
 from reconcilers.aws.describe import ServiceDescriber
-from reconcilers.aws.service import ObservedService
+from reconcilers.aws.naming import environment_owner, owner_name
+from reconcilers.aws.service import ACTIVE, DRAINING, ObservedService
 from reconcilers.aws.task_definition import deployed_image_tag
+from reconcilers.results import PermanentError
+
+NAME_OWNED_ELSEWHERE = "NameOwnedElsewhere"
+SERVICE_OWNED_ELSEWHERE = (
+    "the ECS service {name} already exists and belongs to {owner}; berth will not change it"
+)
+FAMILY_OWNED_ELSEWHERE = (
+    "the task definition family {family} already exists and its latest revision {arn} belongs to "
+    "{owner}; berth will not register into it"
+)
 
 
 @dataclass(frozen=True, slots=True)
 class EnvironmentObservation:
-    service: ObservedService | None  # None: ECS has never heard of it
+    service: ObservedService | None  # None: ECS has never heard of it (or, once claimed, it is not ours)
     latest_task_definition: Mapping[str, Any] | None  # the family's latest ACTIVE revision
     image_tags: Mapping[str, str] = field(default_factory=dict)  # task-definition ARN → image tag
+    name_draining: bool = False  # a service of this name (ours or not) is still DRAINING
 
 
 def family_of(task_definition_arn: str) -> str:
@@ -71,6 +84,32 @@ async def observe_environment(
         if arn and arn not in image_tags and arn not in known_task_definitions:
             image_tags[arn] = deployed_image_tag(await describe_task_definition(ecs, arn))
     return EnvironmentObservation(service=description, latest_task_definition=latest, image_tags=image_tags)
+
+
+def claim(observation: EnvironmentObservation, environment_id: str) -> EnvironmentObservation:
+    """The observation as far as it is `environment_id`'s.
+
+    An ACTIVE service, or a family whose latest ACTIVE revision, tagged for another
+    environment (or not tagged at all) is never touched: `PermanentError`. A same-named
+    service that is no longer ACTIVE (a deleted environment's) is no obstacle and not
+    ours to follow: it counts as absent, though a DRAINING one must finish first."""
+    service, latest = observation.service, observation.latest_task_definition
+    if service is not None and not service.owned_by(environment_id):
+        if service.status == ACTIVE:
+            message = SERVICE_OWNED_ELSEWHERE.format(name=service.name, owner=owner_name(service.owner))
+            raise PermanentError(NAME_OWNED_ELSEWHERE, message)
+        service = None
+    if latest is not None and environment_owner(latest.get("tags")) != environment_id:
+        owner = owner_name(environment_owner(latest.get("tags")))
+        message = FAMILY_OWNED_ELSEWHERE.format(
+            family=latest.get("family"), arn=latest.get("taskDefinitionArn"), owner=owner
+        )
+        raise PermanentError(NAME_OWNED_ELSEWHERE, message)
+    return replace(
+        observation,
+        service=service,
+        name_draining=observation.service is not None and observation.service.status == DRAINING,
+    )
 
 
 async def describe_service(describer: ServiceDescriber, cluster: str, name: str) -> ObservedService | None:

@@ -5,6 +5,10 @@ service name, the task definition's family), together with the names derived
 from the environment now: the two differ for an environment that converged under
 an older naming scheme, and both are its own. Nothing here needs the network's
 outputs. Every step is safe to replay: whatever is already gone is skipped.
+
+Only what carries the environment's own `berth:environment-id` tag is deleted or
+deregistered: a same-named service or revision of another environment, or an
+untagged one, is left alone (and named in `left_alone`).
 """
 
 import asyncio
@@ -18,8 +22,8 @@ from botocore.exceptions import ClientError
 from reconcilers.aws.calls import call, call_unless_absent, error_code
 from reconcilers.aws.config import AwsConfig
 from reconcilers.aws.describe import ServiceDescriber
-from reconcilers.aws.environment_observe import active_revisions, family_of
-from reconcilers.aws.naming import workload_name
+from reconcilers.aws.environment_observe import active_revisions, describe_task_definition, family_of
+from reconcilers.aws.naming import environment_owner, workload_name
 from reconcilers.aws.service import ACTIVE, DRAINING
 from reconcilers.ports import EnvironmentRecord
 
@@ -37,7 +41,9 @@ def _unique(*names: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name in names if name))
 
 
-def teardown_targets(env: EnvironmentRecord, recorded: Mapping[str, Any], config: AwsConfig) -> TeardownTargets:
+def teardown_targets(
+    env: EnvironmentRecord, recorded: Mapping[str, Any], config: AwsConfig
+) -> TeardownTargets:
     """`recorded`: the outputs of the environment's last status ({} when it never wrote one)."""
     derived = workload_name(env)
     recorded_arn = recorded.get("taskDefinitionArn")
@@ -59,6 +65,7 @@ class TeardownProgress:
     deleted_services: tuple[str, ...] = ()
     draining: tuple[str, ...] = ()
     deregistered: tuple[str, ...] = ()
+    left_alone: tuple[str, ...] = ()  # same-named, but another owner's: services and revision ARNs
 
 
 async def describe_services(
@@ -74,16 +81,26 @@ async def describe_services(
     return {name: description for name, description in zip(names, found, strict=True) if description}
 
 
-async def tear_down(ecs: Any, describer: ServiceDescriber, targets: TeardownTargets) -> TeardownProgress:
-    """Delete the services (forced: ECS stops their tasks, no scaling to 0 first) and
-    deregister the families' ACTIVE revisions; DRAINING until every service is gone."""
+async def tear_down(
+    ecs: Any, describer: ServiceDescriber, targets: TeardownTargets, owner: str
+) -> TeardownProgress:
+    """Delete `owner`'s services (forced: ECS stops their tasks, no scaling to 0 first)
+    and deregister its ACTIVE revisions of the families; DRAINING until its services are gone."""
     services = await describe_services(describer, targets.cluster, targets.services)
-    deleted, draining = [], []
+    deleted, draining, left_alone = [], [], []
     for name, service in services.items():
         status = service.get("status")
+        if environment_owner(service.get("tags")) != owner:
+            if status in (ACTIVE, DRAINING):
+                left_alone.append(name)
+            continue
         if status == ACTIVE:
             answer = await call_unless_absent(
-                ecs.delete_service, absent=SERVICE_GONE_CODES, cluster=targets.cluster, service=name, force=True
+                ecs.delete_service,
+                absent=SERVICE_GONE_CODES,
+                cluster=targets.cluster,
+                service=name,
+                force=True,
             )
             if answer is not None:
                 deleted.append(name)
@@ -93,6 +110,10 @@ async def tear_down(ecs: Any, describer: ServiceDescriber, targets: TeardownTarg
     deregistered = []
     for family in targets.families:
         for arn in await active_revisions(ecs, family):
+            revision = await describe_task_definition(ecs, arn)
+            if environment_owner(revision.get("tags")) != owner:
+                left_alone.append(arn)
+                continue
             await call(ecs.deregister_task_definition, taskDefinition=arn)
             deregistered.append(arn)
     return TeardownProgress(
@@ -100,4 +121,5 @@ async def tear_down(ecs: Any, describer: ServiceDescriber, targets: TeardownTarg
         deleted_services=tuple(deleted),
         draining=tuple(draining),
         deregistered=tuple(deregistered),
+        left_alone=tuple(left_alone),
     )

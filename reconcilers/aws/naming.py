@@ -2,6 +2,7 @@
 crashed pass made."""
 
 import re
+from collections.abc import Iterable, Mapping
 from uuid import UUID, uuid5
 
 from reconcilers.ports import EnvironmentRecord
@@ -41,6 +42,15 @@ def ownership_tags(env: EnvironmentRecord) -> dict[str, str]:
 
 def ecs_tags(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"key": key, "value": value} for key, value in sorted(tags.items())]
+
+
+def environment_owner(tags: Iterable[Mapping[str, str]] | None) -> str:
+    """The `berth:environment-id` among ECS tags (`[{key, value}]`); "" when untagged."""
+    return next((t.get("value", "") for t in tags or () if t.get("key") == ENVIRONMENT_ID_KEY), "")
+
+
+def owner_name(owner: str) -> str:
+    return f"environment {owner}" if owner else f"no berth environment (it has no {ENVIRONMENT_ID_KEY} tag)"
 
 
 def ec2_tag_specification(resource_type: str, name: str) -> list[dict]:

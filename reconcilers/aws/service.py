@@ -11,6 +11,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from reconcilers.aws.naming import environment_owner
+
 ACTIVE = "ACTIVE"
 DRAINING = "DRAINING"
 PRIMARY = "PRIMARY"
@@ -107,6 +109,10 @@ class ObservedService:
     deployment: DeploymentSettings | None
     propagate_tags: str
     deployments: tuple[ObservedDeployment, ...] = ()
+    owner: str = ""  # its berth:environment-id tag; "" when untagged
+
+    def owned_by(self, environment_id: str) -> bool:
+        return self.owner == environment_id
 
     @property
     def primary(self) -> ObservedDeployment | None:
@@ -150,6 +156,7 @@ class ObservedService:
             deployment=deployment,
             propagate_tags=d.get("propagateTags", "NONE"),
             deployments=tuple(ObservedDeployment.from_description(x) for x in d.get("deployments") or ()),
+            owner=environment_owner(d.get("tags")),
         )
 
 

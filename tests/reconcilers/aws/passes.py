@@ -17,8 +17,12 @@ async def environment_pass(clients, config, database, clock, key: str = KEY):
 
 async def converge(clients, config, database, clock, simulator, passes: int = 6):
     """Passes (and simulator steps between them) until the reconciler says Done."""
+    return await converge_key(clients, config, database, clock, simulator, KEY, passes)
+
+
+async def converge_key(clients, config, database, clock, simulator, key: str, passes: int = 6):
     for _ in range(passes):
-        result = await environment_pass(clients, config, database, clock)
+        result = await environment_pass(clients, config, database, clock, key)
         if result == Done():
             return result
         simulator.step()

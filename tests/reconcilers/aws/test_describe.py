@@ -10,7 +10,7 @@ class FakeEcs:
         self.services = services
         self.requests: list[tuple[str, list[str]]] = []
 
-    async def describe_services(self, *, cluster: str, services: list[str]):
+    async def describe_services(self, *, cluster: str, services: list[str], include=()):
         self.requests.append((cluster, services))
         await asyncio.sleep(0)
         found = [{"serviceName": s, "status": "ACTIVE"} for s in services if s in self.services]

@@ -5,11 +5,14 @@ from uuid import UUID
 
 import pytest
 
+from reconcilers.aws.config import AwsConfig
+from reconcilers.aws.naming import ecs_tags, ownership_tags
+from reconcilers.aws.task_definition import render_task_definition
 from reconcilers.results import Done, Forget, PermanentError, RequeueAfter
 from schemas.status import ConditionType
 from tests.fakes.aws import CrashAfter, RecordingClients
 from tests.reconcilers.aws.factories import ENVIRONMENT_ID, environment, web_container
-from tests.reconcilers.aws.passes import FAMILY, KEY, condition, converge, revisions, status
+from tests.reconcilers.aws.passes import FAMILY, KEY, condition, converge, converge_key, revisions, status
 from tests.reconcilers.aws.passes import environment_pass as run_pass
 
 
@@ -247,3 +250,83 @@ async def test_dashes_in_organisation_and_application_names_do_not_collide(
         [revision] = (await aws.ecs.list_task_definitions(familyPrefix=name))["taskDefinitionArns"]
         tags = (await aws.ecs.list_tags_for_resource(resourceArn=revision))["tags"]
         assert {t["key"]: t["value"] for t in tags}["berth:environment-id"] == owner
+
+
+# --- ownership: a same-named resource of another owner is never touched -----------------------
+
+OTHER_ID = UUID("00000000-0000-4000-8000-0000000000e9")
+OWNERS = {
+    "another environment": ecs_tags(ownership_tags(environment(environment_id=OTHER_ID))),
+    "untagged": [],
+}
+
+
+async def occupy(aws, network, tags, *, service: bool):
+    """A revision in the environment's family (and a service of its name) that is not its own."""
+    request = {**render_task_definition(environment(), AwsConfig()), "tags": tags}
+    if not tags:
+        del request["tags"]
+    arn = (await aws.ecs.register_task_definition(**request))["taskDefinition"]["taskDefinitionArn"]
+    if service:
+        await aws.ecs.create_service(
+            cluster=network["clusterArn"],
+            serviceName=FAMILY,
+            taskDefinition=arn,
+            desiredCount=3,
+            **({"tags": tags} if tags else {}),
+        )
+    return arn
+
+
+@pytest.mark.parametrize("owner", sorted(OWNERS))
+async def test_a_service_of_the_same_name_owned_elsewhere_is_never_changed(
+    aws, aws_config, database, clock, network, owner
+):
+    await occupy(aws, network, OWNERS[owner], service=True)
+    await aws.ecs.deregister_task_definition(taskDefinition=f"{FAMILY}:1")  # the family is free
+    database.environments[ENVIRONMENT_ID] = environment()
+    recording = RecordingClients.around(aws)
+    with pytest.raises(PermanentError) as raised:
+        await run_pass(recording, aws_config, database, clock)
+    assert raised.value.reason == "NameOwnedElsewhere"
+    assert f"service {FAMILY}" in str(raised.value)
+    assert recording.ecs.writes() == []
+    assert (await describe(aws, network))["desiredCount"] == 3
+
+
+@pytest.mark.parametrize("owner", sorted(OWNERS))
+async def test_a_family_owned_elsewhere_is_never_registered_into(
+    aws, aws_config, database, clock, network, owner
+):
+    await occupy(aws, network, OWNERS[owner], service=False)
+    database.environments[ENVIRONMENT_ID] = environment(
+        [web_container(imageReference={"type": "external", "identifier": "nginx:other"})]
+    )
+    recording = RecordingClients.around(aws)
+    with pytest.raises(PermanentError) as raised:
+        await run_pass(recording, aws_config, database, clock)
+    assert raised.value.reason == "NameOwnedElsewhere"
+    assert f"family {FAMILY}" in str(raised.value)
+    assert recording.ecs.writes() == []
+    assert len(await revisions(aws)) == 1
+
+
+async def test_a_deleted_environments_service_of_the_same_name_is_replaced_not_followed(
+    aws, aws_config, database, clock, simulator, network
+):
+    """An application deleted and created again: a new environment id, the same names."""
+    old_id = OTHER_ID
+    database.environments[old_id] = environment(environment_id=old_id)
+    await converge_key(aws, aws_config, database, clock, simulator, str(old_id))
+    old_deployments = set(database.deployments[old_id])
+    database.environments[old_id] = environment(environment_id=old_id, deleting=True)
+    assert await run_pass(aws, aws_config, database, clock, str(old_id)) == Forget()
+    assert (await describe(aws, network))["status"] == "INACTIVE"
+
+    database.environments[ENVIRONMENT_ID] = environment()
+    recording = RecordingClients.around(aws)
+    await run_pass(recording, aws_config, database, clock)
+    assert recording.ecs.writes() == ["register_task_definition", "create_service"]
+    assert not old_deployments & set(database.deployments[ENVIRONMENT_ID])
+    await converge(aws, aws_config, database, clock, simulator)
+    assert condition(database, ConditionType.READY).status is True

@@ -1,6 +1,7 @@
 """Deleting an environment: its service and task definitions go, then its rows."""
 
 from dataclasses import replace
+from uuid import UUID
 
 import pytest
 
@@ -98,7 +99,8 @@ async def test_without_a_recorded_status_the_configured_cluster_is_torn_down(
     database.environments[ENVIRONMENT_ID] = environment()
     # The pass that created the service died before it wrote the environment's status.
     with pytest.raises(CrashAfter):
-        await run_pass(RecordingClients.around(aws, crash_after=["create_service"]), aws_config, database, clock)
+        crashing = RecordingClients.around(aws, crash_after=["create_service"])
+        await run_pass(crashing, aws_config, database, clock)
     assert ("ecs-environment", str(ENVIRONMENT_ID)) not in database.statuses
     lose_the_network(database)
     database.environments[ENVIRONMENT_ID] = environment(deleting=True)
@@ -132,8 +134,11 @@ async def test_an_environment_named_the_old_way_is_torn_down_by_its_recorded_nam
     request = render_task_definition(environment(), aws_config)
     legacy = (await aws.ecs.register_task_definition(**{**request, "family": LEGACY}))["taskDefinition"]
     await aws.ecs.create_service(
-        cluster=network["clusterArn"], serviceName=LEGACY, taskDefinition=legacy["taskDefinitionArn"],
-        desiredCount=1, tags=request["tags"],
+        cluster=network["clusterArn"],
+        serviceName=LEGACY,
+        taskDefinition=legacy["taskDefinitionArn"],
+        desiredCount=1,
+        tags=request["tags"],
     )
     key = ("ecs-environment", str(ENVIRONMENT_ID))
     database.statuses[key] = replace(
@@ -149,5 +154,47 @@ async def test_an_environment_named_the_old_way_is_torn_down_by_its_recorded_nam
     assert await run_pass(aws, aws_config, database, clock) == Forget()
     for name in (LEGACY, FAMILY):
         assert await service_status(aws, network["clusterArn"], name) == "INACTIVE"
-        assert (await aws.ecs.list_task_definitions(familyPrefix=name, status="ACTIVE"))["taskDefinitionArns"] == []
+        listed = await aws.ecs.list_task_definitions(familyPrefix=name, status="ACTIVE")
+        assert listed["taskDefinitionArns"] == []
     assert database.finalized == [ENVIRONMENT_ID]
+
+
+# --- ownership: what is not this environment's is left alone ----------------------------------
+
+OTHER = environment(environment_id=UUID("00000000-0000-4000-8000-0000000000e9"))
+
+
+async def test_a_same_named_service_owned_elsewhere_is_left_alone(aws, aws_config, database, clock, network):
+    """The environment never ran; its names belong to another environment's resources."""
+    tags = render_task_definition(OTHER, aws_config)["tags"]
+    theirs = await aws.ecs.register_task_definition(**render_task_definition(OTHER, aws_config))
+    arn = theirs["taskDefinition"]["taskDefinitionArn"]
+    await aws.ecs.create_service(
+        cluster=network["clusterArn"], serviceName=FAMILY, taskDefinition=arn, desiredCount=2, tags=tags
+    )
+    database.environments[ENVIRONMENT_ID] = environment(deleting=True)
+    recording = RecordingClients.around(aws)
+    assert await run_pass(recording, aws_config, database, clock) == Forget()
+    assert recording.ecs.writes() == []
+    assert await service_status(aws, network["clusterArn"]) == "ACTIVE"
+    assert await revisions(aws) == [arn]
+    assert database.finalized == [ENVIRONMENT_ID]
+    [left] = [e for e in database.events if e.reason == "NameOwnedElsewhere"]
+    assert left.warning and FAMILY in left.message and arn in left.message
+
+
+async def test_only_its_own_revisions_of_a_shared_family_are_deregistered(
+    aws, aws_config, database, clock, running
+):
+    """A family two environments wrote into (as the old `-` names allowed) keeps the other's."""
+    request = {**render_task_definition(OTHER, aws_config), "family": FAMILY}
+    theirs = (await aws.ecs.register_task_definition(**request))["taskDefinition"]["taskDefinitionArn"]
+    recording = RecordingClients.around(aws)
+    assert await run_pass(recording, aws_config, database, clock) == Forget()
+    assert recording.ecs.writes() == [
+        "delete_service",
+        "deregister_task_definition",
+        "deregister_task_definition",
+    ]
+    assert await revisions(aws) == [theirs]
+    assert database.event_reasons() == ["ServiceDeleted", "NameOwnedElsewhere", "TornDown"]
