@@ -5,6 +5,12 @@
 - the request itself is wrong (validation, access): `PermanentError` with the
   AWS error code as its reason — retrying cannot help until something changes;
 - anything else propagates unchanged for the caller (or the runtime) to judge.
+
+`call_once` is for what must not be sent twice: an operation that is not
+idempotent and takes no client token (RegisterTaskDefinition). A lost answer
+cannot be told from a failure, so it is never retried here (and must go through a
+client whose botocore makes one attempt): it becomes `TemporaryError`, and the
+next pass observes what AWS holds before deciding again.
 """
 
 import asyncio
@@ -25,6 +31,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from reconcilers.results import PermanentError, TemporaryError
 
 STILL_FAILING = "{operation} still failing after {attempts} attempts: {error}"
+NOT_RETRIED = "{operation} failed and is not retried (not idempotent); the next pass looks again: {error}"
 REJECTED = "AWS rejected {operation}: {message}"
 
 TRANSIENT_CODES = frozenset(
@@ -109,6 +116,13 @@ def _name(operation: Callable[..., Any]) -> str:
     return getattr(operation, "__name__", repr(operation))
 
 
+def _reject_if_rejected(operation: Callable[..., Any], exc: Exception) -> None:
+    code = error_code(exc)
+    if code in REJECTION_CODES:
+        message = exc.response.get("Error", {}).get("Message", str(exc))  # type: ignore[attr-defined]
+        raise PermanentError(code, REJECTED.format(operation=_name(operation), message=message)) from exc
+
+
 async def call(operation: Callable[..., Awaitable[dict]], /, **kwargs: Any) -> dict:
     """`await call(clients.ecs.describe_services, cluster=…, services=[…])`."""
     policy = TRANSIENT_RETRY
@@ -126,12 +140,21 @@ async def call(operation: Callable[..., Awaitable[dict]], /, **kwargs: Any) -> d
         if is_transient(exc):
             message = STILL_FAILING.format(operation=_name(operation), attempts=policy.attempts, error=exc)
             raise TemporaryError(message, delay=policy.backoff_after_exhaustion) from exc
-        code = error_code(exc)
-        if code in REJECTION_CODES:
-            message = exc.response.get("Error", {}).get("Message", str(exc))  # type: ignore[attr-defined]
-            raise PermanentError(code, REJECTED.format(operation=_name(operation), message=message)) from exc
+        _reject_if_rejected(operation, exc)
         raise
     raise AssertionError("unreachable: tenacity either returns or raises")
+
+
+async def call_once(operation: Callable[..., Awaitable[dict]], /, **kwargs: Any) -> dict:
+    """`await call_once(clients.ecs_once.register_task_definition, **request)`: one attempt."""
+    try:
+        return await operation(**kwargs)
+    except Exception as exc:
+        if is_transient(exc):
+            message = NOT_RETRIED.format(operation=_name(operation), error=exc)
+            raise TemporaryError(message, delay=TRANSIENT_RETRY.backoff_after_exhaustion) from exc
+        _reject_if_rejected(operation, exc)
+        raise
 
 
 async def call_unless_absent(

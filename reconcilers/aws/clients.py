@@ -16,9 +16,14 @@ class AwsClients:
 
     botocore retries throttling and 5xx itself (standard mode); `calls.call` adds a
     few jittered attempts on top for what survives that, then gives up to the runtime.
+
+    `clients.ecs_once` is an ECS client whose botocore makes a single attempt, for
+    operations that are neither idempotent nor take a client token
+    (RegisterTaskDefinition): sent twice after a lost answer, they would act twice.
     """
 
     ecs: Any
+    ecs_once: Any
     ec2: Any
 
     def __init__(
@@ -32,11 +37,15 @@ class AwsClients:
         self._sdk_attempts = sdk_attempts
         self._stack: AsyncExitStack | None = None
 
-    def _client_arguments(self) -> dict[str, Any]:
-        arguments: dict[str, Any] = {
-            "region_name": self.config.region,
-            "config": Config(retries={"mode": "standard", "max_attempts": self._sdk_attempts}),
-        }
+    def _client_arguments(self, *, single_attempt: bool = False) -> dict[str, Any]:
+        # botocore's `max_attempts` counts retries (1 means two sends); `total_max_attempts`
+        # counts sends.
+        retries = (
+            {"mode": "standard", "total_max_attempts": 1}
+            if single_attempt
+            else {"mode": "standard", "max_attempts": self._sdk_attempts}
+        )
+        arguments: dict[str, Any] = {"region_name": self.config.region, "config": Config(retries=retries)}
         # Unset, botocore reads AWS_ENDPOINT_URL itself; passing None would hide that.
         if self.config.endpoint_url:
             arguments["endpoint_url"] = self.config.endpoint_url
@@ -46,6 +55,9 @@ class AwsClients:
         async with AsyncExitStack() as stack:
             arguments = self._client_arguments()
             self.ecs = await stack.enter_async_context(self._session.client("ecs", **arguments))
+            self.ecs_once = await stack.enter_async_context(
+                self._session.client("ecs", **self._client_arguments(single_attempt=True))
+            )
             self.ec2 = await stack.enter_async_context(self._session.client("ec2", **arguments))
             self._stack = stack.pop_all()
         return self

@@ -124,8 +124,9 @@ class EcsEnvironmentReconciler:
         clock: Callable[[], datetime] = utc_now,
         describer: ServiceDescriber | None = None,
     ):
-        """`clients`: an entered `AwsClients` (anything with an aioboto3 `ecs` client)."""
+        """`clients`: an entered `AwsClients` (anything with aioboto3 `ecs` and `ecs_once` clients)."""
         self._ecs = clients.ecs
+        self._ecs_once = clients.ecs_once
         self._config = config
         self._clock = clock
         self._describer = describer or ServiceDescriber(clients.ecs)
@@ -235,7 +236,7 @@ class EcsEnvironmentReconciler:
         registration = plan_task_definition(desired, latest)
         if registration is None:
             return latest["taskDefinitionArn"]
-        registered = await register_task_definition(self._ecs, registration)
+        registered = await register_task_definition(self._ecs_once, registration)
         arn = registered["taskDefinitionArn"]
         done.append(describe_action(registration))
         message = REGISTERED.format(arn=arn, changed=", ".join(registration.changed))

@@ -1,13 +1,15 @@
 """Applying an environment's plan on ECS (its teardown is `environment_teardown`).
 
 Every call goes through `calls.call` (transient errors retried, rejections made
-permanent). Each step is safe to replay: registration happens only when the
-latest revision differs, and creation carries a deterministic client token.
+permanent), except RegisterTaskDefinition: it takes no client token, so it is sent
+once (`call_once`, on a client without SDK retries) and a lost answer is left for
+the next pass to observe. Each step is safe to replay: registration happens only
+when the latest revision differs, and creation carries a deterministic client token.
 """
 
 from typing import Any
 
-from reconcilers.aws.calls import call
+from reconcilers.aws.calls import call, call_once
 from reconcilers.aws.service import (
     CreateService,
     ServiceAction,
@@ -17,8 +19,9 @@ from reconcilers.aws.service import (
 )
 from reconcilers.aws.task_definition import RegisterTaskDefinition
 
-async def register_task_definition(ecs: Any, action: RegisterTaskDefinition) -> dict[str, Any]:
-    answer = await call(ecs.register_task_definition, **action.request)
+async def register_task_definition(ecs_once: Any, action: RegisterTaskDefinition) -> dict[str, Any]:
+    """`ecs_once`: an ECS client that makes one attempt (`AwsClients.ecs_once`)."""
+    answer = await call_once(ecs_once.register_task_definition, **action.request)
     return answer["taskDefinition"]
 
 

@@ -142,9 +142,9 @@ class RecordingClient:
     """Wraps an aioboto3 client: records every operation called, and can raise
     `CrashAfter` once the named operation has succeeded (a pass dying mid-way)."""
 
-    def __init__(self, client: Any, crash_after: Iterable[str] = ()):
+    def __init__(self, client: Any, crash_after: Iterable[str] = (), calls: list[str] | None = None):
         self._client = client
-        self.calls: list[str] = []
+        self.calls: list[str] = [] if calls is None else calls
         self.crash_after = set(crash_after)
 
     def __getattr__(self, name: str) -> Any:
@@ -169,12 +169,19 @@ class RecordingClient:
 
 @dataclass
 class RecordingClients:
-    """Stands in for `AwsClients` with recording wrappers around its clients."""
+    """Stands in for `AwsClients` with recording wrappers around its clients. `ecs_once`
+    (the ECS client without SDK retries) records into `ecs.calls`: one ECS call log."""
 
     ecs: RecordingClient
+    ecs_once: RecordingClient
     ec2: RecordingClient
 
     @classmethod
     def around(cls, clients: Any, crash_after: Iterable[str] = ()) -> "RecordingClients":
         crash = set(crash_after)
-        return cls(ecs=RecordingClient(clients.ecs, crash), ec2=RecordingClient(clients.ec2, crash))
+        ecs = RecordingClient(clients.ecs, crash)
+        return cls(
+            ecs=ecs,
+            ecs_once=RecordingClient(clients.ecs_once, crash, calls=ecs.calls),
+            ec2=RecordingClient(clients.ec2, crash),
+        )

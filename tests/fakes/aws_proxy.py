@@ -5,7 +5,8 @@ operation name (`CreateService`, `RegisterTaskDefinition`, …, from the JSON
 protocol's X-Amz-Target or the query protocol's Action), and a test can hold
 calls of one operation: the proxy reports the call arrived and forwards it only
 when released — so a test can kill the caller while its request is in flight,
-and choose whether that request ever reaches AWS.
+and choose whether that request ever reaches AWS. It can also lose answers: the
+call reaches AWS and acts, and the caller gets a 503 instead of AWS's answer.
 """
 
 import asyncio
@@ -40,12 +41,17 @@ class AwsProxy:
         self.upstream = upstream
         self.calls: Counter[str] = Counter()
         self._holds: dict[str, Hold] = {}
+        self._lost: Counter[str] = Counter()
         self._client = httpx.AsyncClient(base_url=upstream, timeout=30)
 
     def hold(self, operation: str) -> Hold:
         """The next call of `operation` waits for `release(forward=…)`."""
         self._holds[operation] = Hold()
         return self._holds[operation]
+
+    def lose_answers(self, operation: str, times: int = 1) -> None:
+        """The next `times` calls of `operation` reach AWS, but their answers become 503s."""
+        self._lost[operation] += times
 
     def release(self, operation: str, *, forward: bool) -> None:
         hold = self._holds.pop(operation)
@@ -81,4 +87,7 @@ class AwsProxy:
         )
         headers = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_HEADERS}
         response = Response(upstream.content, status_code=upstream.status_code, headers=headers)
+        if self._lost[operation] > 0:
+            self._lost[operation] -= 1
+            response = Response(b"", status_code=503)
         await response(scope, receive, send)

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +11,9 @@ from reconcilers.aws.network import NetworkReconciler
 from reconcilers.results import Done
 from tests.fakes.aws import AWS_REGION as REGION
 from tests.fakes.aws import FakeDatabase
+from tests.fakes.aws_proxy import AwsProxy
+from tests.serving import serve
+
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 
 
@@ -76,3 +80,19 @@ async def network(aws, aws_config, database, clock):
     )
     assert result == Done()
     return database.statuses[("aws-network", "default")].outputs
+
+
+@pytest.fixture
+async def aws_proxy(aws, moto_server):
+    """A recording, answer-losing proxy in front of the freshly reset moto (`aws`)."""
+    proxy = AwsProxy(moto_server.endpoint)
+    async with serve(proxy) as url:
+        proxy.url = url
+        yield proxy
+
+
+@pytest.fixture
+async def proxied(aws_proxy, aws_config):
+    """Clients through the proxy, with the SDK retries production runs with."""
+    async with AwsClients(replace(aws_config, endpoint_url=aws_proxy.url)) as clients:
+        yield clients

@@ -3,7 +3,7 @@
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from reconcilers.aws.calls import call, call_unless_absent, is_transient
+from reconcilers.aws.calls import call, call_once, call_unless_absent, is_transient
 from reconcilers.results import PermanentError, TemporaryError
 
 
@@ -79,3 +79,18 @@ async def test_absent_means_none():
         is None
     )
     assert await call_unless_absent(Flaky(), absent=["ServiceNotFoundException"]) == {"ok": {}}
+
+
+async def test_call_once_makes_one_attempt():
+    operation = Flaky(client_error("ServiceUnavailable", 503))
+    with pytest.raises(TemporaryError, match="flaky_operation failed and is not retried"):
+        await call_once(operation)
+    assert operation.calls == 1
+
+
+async def test_call_once_classifies_like_call():
+    with pytest.raises(PermanentError):
+        await call_once(Flaky(client_error("ClientException")))
+    with pytest.raises(ClientError):
+        await call_once(Flaky(client_error("ServiceNotFoundException")))
+    assert await call_once(Flaky(), a=1) == {"ok": {"a": 1}}

@@ -24,3 +24,8 @@ async def test_clients_open_once_and_close(aws_config):
         network, environment = aws_reconcilers(clients, aws_config)
     assert isinstance(network, NetworkReconciler) and network.kind == "aws-network"
     assert isinstance(environment, EcsEnvironmentReconciler) and environment.kind == "ecs-environment"
+
+
+async def test_ecs_once_makes_a_single_attempt(aws_config):
+    async with AwsClients(aws_config) as clients:
+        assert clients.ecs_once.meta.config.retries == {"mode": "standard", "total_max_attempts": 1}

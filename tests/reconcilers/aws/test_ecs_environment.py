@@ -8,7 +8,7 @@ import pytest
 from reconcilers.aws.config import AwsConfig
 from reconcilers.aws.naming import ecs_tags, ownership_tags
 from reconcilers.aws.task_definition import render_task_definition
-from reconcilers.results import Done, Forget, PermanentError, RequeueAfter
+from reconcilers.results import Done, Forget, PermanentError, RequeueAfter, TemporaryError
 from schemas.status import ConditionType
 from tests.fakes.aws import CrashAfter, RecordingClients
 from tests.reconcilers.aws.factories import ENVIRONMENT_ID, environment, web_container
@@ -330,3 +330,33 @@ async def test_a_deleted_environments_service_of_the_same_name_is_replaced_not_f
     assert not old_deployments & set(database.deployments[ENVIRONMENT_ID])
     await converge(aws, aws_config, database, clock, simulator)
     assert condition(database, ConditionType.READY).status is True
+
+
+# --- RegisterTaskDefinition takes no client token: it is sent once -----------------------------
+
+
+async def test_a_lost_answer_to_register_does_not_register_twice(
+    proxied, aws_proxy, aws, aws_config, database, clock, network
+):
+    """The revision is registered but its answer is lost: neither botocore nor berth sends
+    the request again; the next pass finds the revision and goes on with it."""
+    database.environments[ENVIRONMENT_ID] = environment()
+    aws_proxy.lose_answers("RegisterTaskDefinition")
+    with pytest.raises(TemporaryError, match="not retried"):
+        await run_pass(proxied, aws_config, database, clock)
+    assert aws_proxy.calls["RegisterTaskDefinition"] == 1
+    assert len(await revisions(aws)) == 1
+
+    assert await run_pass(proxied, aws_config, database, clock) == RequeueAfter(5, "rollout in progress")
+    assert aws_proxy.calls["RegisterTaskDefinition"] == 1
+    assert aws_proxy.calls["CreateService"] == 1
+    assert status(database).outputs["taskDefinitionArn"].endswith(f"{FAMILY}:1")
+
+
+async def test_a_lost_answer_to_an_idempotent_call_is_still_retried(
+    proxied, aws_proxy, aws_config, database, clock, network
+):
+    database.environments[ENVIRONMENT_ID] = environment()
+    aws_proxy.lose_answers("CreateService")
+    assert await run_pass(proxied, aws_config, database, clock) == RequeueAfter(5, "rollout in progress")
+    assert aws_proxy.calls["CreateService"] == 2  # the replay carries the same client token
