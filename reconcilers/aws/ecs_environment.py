@@ -42,7 +42,7 @@ from reconcilers.aws.environment_status import (
     judge,
     outputs,
 )
-from reconcilers.aws.naming import ownership_tags, service_client_token, workload_name
+from reconcilers.aws.naming import ownership_tags, workload_name
 from reconcilers.aws.network import NETWORK_KEY, NETWORK_KIND, network_outputs_ready, utc_now
 from reconcilers.aws.service import (
     CreateService,
@@ -98,7 +98,6 @@ def desired_service(
             network["subnetIds"], network["securityGroupIds"], config.assign_public_ip
         ),
         tags=tuple(sorted(ownership_tags(env).items())),
-        client_token=service_client_token(env.id, env.generation),
     )
 
 

@@ -28,7 +28,7 @@ async def register_task_definition(ecs_once: Any, action: RegisterTaskDefinition
 async def apply_service_action(ecs: Any, action: ServiceAction) -> dict[str, Any]:
     """The service's description as ECS answered the create or update."""
     if isinstance(action, CreateService):
-        answer = await call(ecs.create_service, **create_service_request(action.desired))
+        answer = await call(ecs.create_service, **create_service_request(action.desired, action.replaces))
     else:
         answer = await call(ecs.update_service, **update_service_request(action))
     return answer["service"]

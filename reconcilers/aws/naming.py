@@ -1,9 +1,11 @@
 """Deterministic names, ownership tags and idempotency tokens: how a replay finds what a
 crashed pass made."""
 
+import json
 import re
 from collections.abc import Iterable, Mapping
-from uuid import UUID, uuid5
+from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 
 from reconcilers.ports import EnvironmentRecord
 
@@ -63,7 +65,18 @@ def ec2_tag_specification(resource_type: str, name: str) -> list[dict]:
     ]
 
 
-def service_client_token(environment_id: UUID, generation: int) -> str:
-    """The same (environment, generation) always sends the same token, so a create whose
-    answer was lost and is retried returns the first service rather than a second."""
-    return str(uuid5(environment_id, f"ecs-service/{generation}"))
+SERVICE_TOKEN_NAMESPACE = uuid5(NAMESPACE_URL, "berth:ecs:CreateService")
+
+
+def service_client_token(request: Mapping[str, Any], replaces: str = "") -> str:
+    """A hash of the CreateService request (without its token) and of the not-ACTIVE
+    service of that name it replaces, if any (`replaces`: its ARN and creation time).
+
+    The same create, replayed after a lost answer, sends the same token and gets the
+    first service back rather than a second. A different request gets a different
+    token: ECS rejects a token reused with other parameters. And a service deleted out
+    of band and created again, even with the same parameters, gets a new token: ECS
+    would answer a reused token with the deleted service and create nothing."""
+    wanted = {key: value for key, value in request.items() if key != "clientToken"}
+    text = json.dumps(wanted, sort_keys=True, separators=(",", ":"), default=str)
+    return str(uuid5(SERVICE_TOKEN_NAMESPACE, f"{text}\n{replaces}"))  # 36 characters, as ECS allows

@@ -2,8 +2,9 @@
 
 A service whose status is not ACTIVE (DRAINING, INACTIVE) counts as absent. Only
 fields that UpdateService can change are compared; tags and the client token are
-set once, at creation. Launch type is not compared: a service placed through a
-capacity provider strategy reports none on AWS (and EC2 on moto).
+set once, at creation (the token hashes the create request, see `naming`). Launch
+type is not compared: a service placed through a capacity provider strategy
+reports none on AWS (and EC2 on moto).
 """
 
 from collections.abc import Mapping
@@ -11,7 +12,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from reconcilers.aws.naming import environment_owner
+from reconcilers.aws.naming import environment_owner, service_client_token
 
 ACTIVE = "ACTIVE"
 DRAINING = "DRAINING"
@@ -66,7 +67,6 @@ class DesiredService:
     deployment: DeploymentSettings = DeploymentSettings()
     propagate_tags: str = "SERVICE"
     tags: tuple[tuple[str, str], ...] = ()
-    client_token: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +110,12 @@ class ObservedService:
     propagate_tags: str
     deployments: tuple[ObservedDeployment, ...] = ()
     owner: str = ""  # its berth:environment-id tag; "" when untagged
+    created_at: str = ""
+
+    @property
+    def incarnation(self) -> str:
+        """Which service of this name it is: a name is reused once a service is deleted."""
+        return f"{self.arn}@{self.created_at}"
 
     def owned_by(self, environment_id: str) -> bool:
         return self.owner == environment_id
@@ -157,6 +163,7 @@ class ObservedService:
             propagate_tags=d.get("propagateTags", "NONE"),
             deployments=tuple(ObservedDeployment.from_description(x) for x in d.get("deployments") or ()),
             owner=environment_owner(d.get("tags")),
+            created_at=str(d.get("createdAt") or ""),
         )
 
 
@@ -175,6 +182,7 @@ def _strategy(items: Any) -> tuple[CapacityProviderItem, ...]:
 @dataclass(frozen=True, slots=True)
 class CreateService:
     desired: DesiredService
+    replaces: str = ""  # the incarnation of the deleted (or draining) service of that name
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,8 +209,10 @@ def differing_fields(desired: DesiredService, observed: ObservedService) -> froz
 
 def plan_service(desired: DesiredService, observed: ObservedService | None) -> list[ServiceAction]:
     """Create when absent, one update of the differing fields when present, nothing when converged."""
-    if observed is None or observed.status != ACTIVE:
+    if observed is None:
         return [CreateService(desired)]
+    if observed.status != ACTIVE:
+        return [CreateService(desired, replaces=observed.incarnation)]
     fields = differing_fields(desired, observed)
     return [UpdateService(desired, fields)] if fields else []
 
@@ -248,14 +258,14 @@ def _field_values(desired: DesiredService) -> dict[ServiceField, Any]:
     }
 
 
-def create_service_request(desired: DesiredService) -> dict[str, Any]:
+def create_service_request(desired: DesiredService, replaces: str = "") -> dict[str, Any]:
     request = {field.value: value for field, value in _field_values(desired).items()}
     request.update(
         cluster=desired.cluster,
         serviceName=desired.name,
         tags=[{"key": k, "value": v} for k, v in desired.tags],
-        clientToken=desired.client_token,
     )
+    request["clientToken"] = service_client_token(request, replaces)
     return request
 
 

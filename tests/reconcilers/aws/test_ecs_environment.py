@@ -4,6 +4,7 @@ from dataclasses import replace
 from uuid import UUID
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
 from reconcilers.aws.config import AwsConfig
 from reconcilers.aws.naming import ecs_tags, ownership_tags
@@ -360,3 +361,60 @@ async def test_a_lost_answer_to_an_idempotent_call_is_still_retried(
     aws_proxy.lose_answers("CreateService")
     assert await run_pass(proxied, aws_config, database, clock) == RequeueAfter(5, "rollout in progress")
     assert aws_proxy.calls["CreateService"] == 2  # the replay carries the same client token
+
+
+# --- CreateService's client token: a hash of the create -----------------------------------------
+
+
+class CreateRequests:
+    """The `aws` clients, with every CreateService request kept (and the first `fail`
+    ones failing before they reach AWS, as a dropped connection would)."""
+
+    def __init__(self, aws, fail: int = 0):
+        self._aws, self.requests, self._fail = aws, [], fail
+        self.ecs_once, self.ec2 = aws.ecs_once, aws.ec2
+        self.ecs = self
+
+    def __getattr__(self, name):
+        return getattr(self._aws.ecs, name)
+
+    async def create_service(self, **request):
+        self.requests.append(request)
+        if self._fail:
+            self._fail -= 1
+            raise EndpointConnectionError(endpoint_url="http://aws")
+        return await self._aws.ecs.create_service(**request)
+
+    def tokens(self) -> list[str]:
+        return [r["clientToken"] for r in self.requests]
+
+
+async def test_a_service_deleted_out_of_band_is_created_again_with_a_new_token(
+    aws, aws_config, database, clock, network
+):
+    database.environments[ENVIRONMENT_ID] = environment()
+    clients = CreateRequests(aws)
+    await run_pass(clients, aws_config, database, clock)
+    await aws.ecs.delete_service(cluster=network["clusterArn"], service=FAMILY, force=True)
+
+    # The same generation, different parameters (the configuration changed meanwhile):
+    # ECS would reject the old token with a ClientException.
+    await run_pass(clients, replace(aws_config, assign_public_ip=False), database, clock)
+    await aws.ecs.delete_service(cluster=network["clusterArn"], service=FAMILY, force=True)
+    # The very same parameters: ECS would answer the old token with the deleted service.
+    await run_pass(clients, aws_config, database, clock)
+
+    first, other_parameters, same_parameters = clients.tokens()
+    assert len({first, other_parameters, same_parameters}) == 3
+    assert (await describe(aws, network))["status"] == "ACTIVE"
+
+
+async def test_a_create_that_never_arrived_is_replayed_with_the_same_token(
+    aws, aws_config, database, clock, network
+):
+    database.environments[ENVIRONMENT_ID] = environment()
+    clients = CreateRequests(aws, fail=3)
+    with pytest.raises(TemporaryError):
+        await run_pass(clients, aws_config, database, clock)
+    assert await run_pass(clients, aws_config, database, clock) == RequeueAfter(5, "rollout in progress")
+    assert len(clients.tokens()) == 4 and len(set(clients.tokens())) == 1

@@ -1,6 +1,6 @@
 """The ECS service plan (pure): table cases and the convergence property."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -31,8 +31,9 @@ DESIRED = DesiredService(
     desired_count=2,
     network=NetworkSettings.of(["subnet-b", "subnet-a"], ["sg-1"], True),
     tags=(("berth:managed-by", "berth"),),
-    client_token="token",
 )
+CREATED_AT = "2026-01-01 00:00:00+00:00"
+ARN = "arn:aws:ecs:us-east-1:123456789012:service/berth/acme_shop_production"
 
 
 def described(desired: DesiredService, **overrides: Any) -> dict[str, Any]:
@@ -40,6 +41,7 @@ def described(desired: DesiredService, **overrides: Any) -> dict[str, Any]:
     request = create_service_request(desired)
     description = {
         "serviceArn": f"arn:aws:ecs:us-east-1:123456789012:service/berth/{desired.name}",
+        "createdAt": CREATED_AT,
         "serviceName": desired.name,
         "clusterArn": desired.cluster,
         "status": "ACTIVE",
@@ -71,9 +73,15 @@ class Case:
 CASES = [
     Case("no service yet: create it", None, [CreateService(DESIRED)]),
     Case(
-        "a deleted (INACTIVE) service counts as absent", observed(status="INACTIVE"), [CreateService(DESIRED)]
+        "a deleted (INACTIVE) service counts as absent; the create says which one it replaces",
+        observed(status="INACTIVE"),
+        [CreateService(DESIRED, replaces=f"{ARN}@{CREATED_AT}")],
     ),
-    Case("a DRAINING service counts as absent", observed(status="DRAINING"), [CreateService(DESIRED)]),
+    Case(
+        "a DRAINING service counts as absent",
+        observed(status="DRAINING"),
+        [CreateService(DESIRED, replaces=f"{ARN}@{CREATED_AT}")],
+    ),
     Case("converged: nothing to do", observed(), []),
     Case(
         "subnet and security-group order does not matter",
@@ -147,7 +155,8 @@ def test_an_update_sends_only_what_differs():
 
 def test_a_create_carries_tags_token_and_everything_else():
     request = create_service_request(DESIRED)
-    assert request["clientToken"] == "token"
+    token = request["clientToken"]
+    assert len(token) <= 36 and all(33 <= ord(c) <= 126 for c in token)
     assert request["tags"] == [{"key": "berth:managed-by", "value": "berth"}]
     assert request["capacityProviderStrategy"] == [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]
     assert request["deploymentConfiguration"]["deploymentCircuitBreaker"] == {
@@ -156,6 +165,34 @@ def test_a_create_carries_tags_token_and_everything_else():
     }
     assert request["networkConfiguration"]["awsvpcConfiguration"]["subnets"] == ["subnet-a", "subnet-b"]
     assert "launchType" not in request
+
+
+def token(desired: DesiredService = DESIRED, replaces: str = "") -> str:
+    return create_service_request(desired, replaces)["clientToken"]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same", "reason"),
+    [
+        (token(), token(), True, "the same create, replayed after a lost answer: the same token"),
+        (token(), token(replace(DESIRED, desired_count=3)), False, "other parameters, another token"),
+        (token(), token(replace(DESIRED, task_definition_arn=TD1)), False, "another revision, another token"),
+        (
+            token(),
+            token(replace(DESIRED, network=NetworkSettings.of(["subnet-c"], ["sg-1"], True))),
+            False,
+            "another network, another token",
+        ),
+        (
+            token(replaces=f"{ARN}@{CREATED_AT}"),
+            token(replaces=f"{ARN}@2026-02-02 00:00:00+00:00"),
+            False,
+            "the same request replacing a service deleted out of band: a new token, or ECS replays the old",
+        ),
+    ],
+)
+def test_the_client_token_hashes_the_create_request(first, second, same, reason):
+    assert (first == second) is same, reason
 
 
 def test_holding_keeps_the_running_task_definition():
