@@ -6,6 +6,12 @@ fields berth manages, with AWS's defaults filled in and order-free lists sorted,
 that a revision AWS registered from our request compares equal to that request.
 Tags are left out of the comparison: they are fixed per family (its name is
 derived from the same ids the tags carry).
+
+Every level is an allow-list of the keys berth renders: whatever else ECS reports
+(`configuredAtLaunch: false` and `host: {}` on volumes, `volumesFrom: []` on
+containers, `compatibilities` on the task, …) is its own addition or default and
+must not count as a difference, or every pass would register a new revision. A key
+berth starts rendering must be added here too (a test checks that none is dropped).
 """
 
 from collections.abc import Mapping, Sequence
@@ -161,10 +167,12 @@ def _normalise_health_check(check: Mapping[str, Any] | None) -> dict[str, Any] |
 
 
 def _normalise_port(mapping: Mapping[str, Any]) -> dict[str, Any]:
-    port = {"containerPort": mapping["containerPort"], "protocol": mapping.get("protocol", "tcp")}
+    """Rendered: containerPort, protocol. ECS adds hostPort (= containerPort under awsvpc);
+    only a different one is a difference."""
+    port = {"containerPort": mapping["containerPort"], "protocol": mapping.get("protocol") or "tcp"}
     if mapping.get("hostPort") not in (None, mapping["containerPort"]):
         port["hostPort"] = mapping["hostPort"]
-    return _compact({**port, "name": mapping.get("name"), "appProtocol": mapping.get("appProtocol")})
+    return port
 
 
 def _normalise_container(c: Mapping[str, Any]) -> dict[str, Any]:
@@ -217,7 +225,9 @@ def _normalise_container(c: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _normalise_volume(volume: Mapping[str, Any]) -> dict[str, Any]:
-    return _compact({key: value for key, value in volume.items() if key != "host" or value})
+    """Rendered: the name alone (Fargate task storage). ECS adds `host: {}` and
+    `configuredAtLaunch: false`."""
+    return {"name": volume["name"]}
 
 
 def normalise(task_definition: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from reconcilers.aws.task_definition import (
     deployed_image_tag,
     differences,
     image_tag,
+    normalise,
     plan_task_definition,
     render_task_definition,
 )
@@ -40,7 +41,7 @@ def as_registered(
         requiresAttributes=[{"name": "com.amazonaws.ecs.capability.task-eni"}],
         placementConstraints=[],
         registeredAt="2026-01-01T00:00:00Z",
-        volumes=[{**v, "host": {}} for v in registered.get("volumes", [])],
+        volumes=[{**v, "host": {}, "configuredAtLaunch": False} for v in registered.get("volumes", [])],
     )
     for container in registered["containerDefinitions"]:
         container.setdefault("cpu", 0)
@@ -334,6 +335,147 @@ COMPARE_CASES = [
         ("web.portMappings",),
     ),
 ]
+
+
+# DescribeTaskDefinition's answer, as ECS gives it, for what `MOUNTED` renders: every
+# field ECS adds or defaults is there, and none of it is a difference.
+MOUNTED = render(
+    environment(
+        [
+            web_container(
+                mountPoints=[{"sourceVolume": "data", "containerPath": "/data"}],
+                healthCheck={"command": ["CMD-SHELL", "curl -f localhost"]},
+                dependsOn=[{"containerName": "init", "condition": "SUCCESS"}],
+            ),
+            {
+                "name": "init",
+                "imageReference": {"type": "external", "identifier": "busybox:1"},
+                "essential": False,
+                "mountPoints": [{"sourceVolume": "data", "containerPath": "/data", "readOnly": True}],
+            },
+        ],
+        compose={"taskCpu": 256, "taskMemory": 512},
+    )
+)
+ECS_DESCRIBED = {
+    "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/acme_shop_production:7",
+    "containerDefinitions": [
+        {
+            "name": "init",
+            "image": "busybox:1",
+            "cpu": 0,
+            "portMappings": [],
+            "essential": False,
+            "environment": [],
+            "mountPoints": [{"sourceVolume": "data", "containerPath": "/data", "readOnly": True}],
+            "volumesFrom": [],
+            "readonlyRootFilesystem": False,
+            "systemControls": [],
+        },
+        {
+            "name": "web",
+            "image": "nginx:1.27",
+            "cpu": 0,
+            "memory": 256,
+            "portMappings": [{"containerPort": 80, "hostPort": 80, "protocol": "tcp"}],
+            "essential": True,
+            "environment": [{"name": "MODE", "value": "web"}],
+            "mountPoints": [{"sourceVolume": "data", "containerPath": "/data", "readOnly": False}],
+            "volumesFrom": [],
+            "dependsOn": [{"containerName": "init", "condition": "SUCCESS"}],
+            "readonlyRootFilesystem": False,
+            "healthCheck": {
+                "command": ["CMD-SHELL", "curl -f localhost"],
+                "interval": 30,
+                "timeout": 5,
+                "retries": 3,
+            },
+            "systemControls": [],
+        },
+    ],
+    "family": "acme_shop_production",
+    "networkMode": "awsvpc",
+    "revision": 7,
+    "volumes": [{"name": "data", "host": {}, "configuredAtLaunch": False}],
+    "status": "ACTIVE",
+    "requiresAttributes": [
+        {"name": "com.amazonaws.ecs.capability.docker-remote-api.1.24"},
+        {"name": "ecs.capability.container-health-check"},
+        {"name": "ecs.capability.task-eni"},
+        {"name": "ecs.capability.container-ordering"},
+    ],
+    "placementConstraints": [],
+    "compatibilities": ["EC2", "FARGATE"],
+    "runtimePlatform": {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"},
+    "requiresCompatibilities": ["FARGATE"],
+    "cpu": "256",
+    "memory": "512",
+    "registeredAt": "2026-01-01T00:00:00.000Z",
+    "registeredBy": "arn:aws:sts::123456789012:assumed-role/berth/controller",
+    "tags": [],
+}
+
+ECS_CASES = [
+    CompareCase("ECS's answer for the same request", ECS_DESCRIBED, ()),
+    CompareCase(
+        "a volume ECS reports with its defaults spelled out",
+        mutate(ECS_DESCRIBED, lambda r: r["volumes"][0].update(host={"sourcePath": None})),
+        (),
+    ),
+    CompareCase(
+        "port mappings with the defaults ECS may leave out or fill in",
+        mutate(
+            ECS_DESCRIBED,
+            lambda r: container(r)["portMappings"][0].update(protocol=None, name="web-80-tcp"),
+        ),
+        (),
+    ),
+    CompareCase(
+        "a health check with ECS's default start period spelled out",
+        mutate(ECS_DESCRIBED, lambda r: container(r)["healthCheck"].update(startPeriod=0)),
+        (),
+    ),
+    CompareCase(
+        "a health check ECS reports without its default interval, timeout and retries",
+        mutate(
+            ECS_DESCRIBED,
+            lambda r: [container(r)["healthCheck"].pop(key) for key in ("interval", "timeout", "retries")],
+        ),
+        (),
+    ),
+    CompareCase(
+        "a volume of another name is still a difference",
+        mutate(ECS_DESCRIBED, lambda r: r["volumes"][0].update(name="other")),
+        ("volumes",),
+    ),
+    CompareCase(
+        "a mount point made read-only is still a difference",
+        mutate(ECS_DESCRIBED, lambda r: container(r)["mountPoints"][0].update(readOnly=True)),
+        ("web.mountPoints",),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", ECS_CASES, ids=lambda c: c.reason)
+def test_compare_with_what_ecs_describes(case: CompareCase):
+    assert differences(MOUNTED, case.latest) == case.changed, case.reason
+
+
+def key_paths(value: Any, prefix: str = "") -> set[str]:
+    """`containerDefinitions[].portMappings[].protocol`, … for every key in a nested value."""
+    if isinstance(value, dict):
+        return {p for k, v in value.items() for p in {f"{prefix}{k}"} | key_paths(v, f"{prefix}{k}.")}
+    if isinstance(value, list):
+        return {p for item in value for p in key_paths(item, f"{prefix[:-1]}[].")} if prefix else set()
+    return set()
+
+
+@pytest.mark.parametrize("request_", [BASE, MOUNTED], ids=["base", "mounted"])
+def test_normalising_keeps_every_key_berth_renders(request_):
+    """The allow-lists in `normalise` know every key `render_task_definition` writes
+    (tags aside), so no change berth makes can go unnoticed."""
+    rendered = {p for p in key_paths(dict(request_)) if not p.startswith("tags")}
+    assert rendered - key_paths(normalise(request_)) == set()
 
 
 @pytest.mark.parametrize("case", COMPARE_CASES, ids=lambda c: c.reason)
