@@ -76,7 +76,10 @@ SERVICE_UPDATED = "updated {fields} of {arn}"
 SERVICE_DELETING = "deleting service {name}"
 DEPLOYMENT_FINISHED = "deployment {id} of {arn}: {status}{reason}"
 LEFT_ALONE = "same-named but not this environment's, so left alone: {resources}"
-TORN_DOWN = "torn down: service {services} gone and {count} task definition revisions deregistered"
+TORN_DOWN = (
+    "torn down: no service of this environment's left under {services}; "
+    "{count} task definition revisions deregistered"
+)
 
 DEPLOYMENT_EVENTS = {
     COMPLETED: ("DeploymentCompleted", False),
@@ -281,16 +284,14 @@ class EcsEnvironmentReconciler:
         progress = await tear_down(self._ecs, self._describer, targets, owner=str(env.id))
         for name in progress.deleted_services:
             await self._event(ctx, env, "ServiceDeleted", SERVICE_DELETING.format(name=name))
-        if progress.left_alone:
-            message = LEFT_ALONE.format(resources=", ".join(progress.left_alone))
-            await self._event(ctx, env, NAME_OWNED_ELSEWHERE, message, warning=True)
         if progress.state is TeardownState.DRAINING:
             message = SERVICE_DRAINING.format(name=", ".join(progress.draining))
             await self._write_deleting(ctx, env, previous, message)
             return RequeueAfter(self._config.rollout_poll_seconds, message)
-        message = TORN_DOWN.format(
-            services=", ".join(targets.services), count=len(progress.deregistered)
-        )
+        if progress.left_alone:  # said once, on the pass that finalizes
+            message = LEFT_ALONE.format(resources=", ".join(progress.left_alone))
+            await self._event(ctx, env, NAME_OWNED_ELSEWHERE, message, warning=True)
+        message = TORN_DOWN.format(services=", ".join(targets.services), count=len(progress.deregistered))
         await self._event(ctx, env, "TornDown", message)
         await ctx.store.finalize_environment(env.id)
         ctx.log("ecs-environment.torn-down", deregistered=len(progress.deregistered))
