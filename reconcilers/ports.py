@@ -5,7 +5,6 @@ never import the runtime and can be driven by a fake in tests.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -35,7 +34,6 @@ class DeploymentRecord:
     image_tag: str
     status: str  # IN_PROGRESS, COMPLETED, FAILED, ROLLED_BACK, SUPERSEDED (replaced before it completed)
     reason: str = ""
-    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

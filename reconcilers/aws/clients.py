@@ -8,7 +8,7 @@ from botocore.config import Config
 
 from reconcilers.aws.config import AwsConfig
 
-SDK_ATTEMPTS = 3
+SDK_ATTEMPTS = 3  # sends, first one included
 
 
 class AwsClients:
@@ -43,7 +43,7 @@ class AwsClients:
         retries = (
             {"mode": "standard", "total_max_attempts": 1}
             if single_attempt
-            else {"mode": "standard", "max_attempts": self._sdk_attempts}
+            else {"mode": "standard", "total_max_attempts": self._sdk_attempts}
         )
         arguments: dict[str, Any] = {"region_name": self.config.region, "config": Config(retries=retries)}
         # Unset, botocore reads AWS_ENDPOINT_URL itself; passing None would hide that.

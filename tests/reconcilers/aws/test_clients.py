@@ -13,7 +13,7 @@ def test_the_endpoint_is_passed_only_when_configured():
     real = AwsClients(AwsConfig(region="eu-west-1"))._client_arguments()
     assert "endpoint_url" not in real
     assert real["region_name"] == "eu-west-1"
-    assert real["config"].retries == {"mode": "standard", "max_attempts": 3}
+    assert real["config"].retries == {"mode": "standard", "total_max_attempts": 3}
     simulated = AwsClients(AwsConfig(endpoint_url="http://127.0.0.1:1"))._client_arguments()
     assert simulated["endpoint_url"] == "http://127.0.0.1:1"
 
