@@ -33,6 +33,7 @@ def environment(
     environment_id: UUID = ENVIRONMENT_ID,
     organisation: str = "acme",
     application: str = "shop",
+    name: str = "production",
 ) -> EnvironmentRecord:
     spec = EnvironmentSpec.model_validate(
         {
@@ -47,7 +48,7 @@ def environment(
         application_id=APPLICATION_ID,
         organisation=organisation,
         application=application,
-        name="production",
+        name=name,
         spec=spec,
         generation=generation,
         deleting=deleting,
