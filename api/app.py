@@ -18,7 +18,7 @@ from api.problems import (
     on_unavailable,
     on_unexpected,
 )
-from api.v3 import applications
+from api.v3 import applications, environments
 from controller.store.notify import CoalescingNotifier
 from controller.store.pool import create_pool
 
@@ -51,7 +51,12 @@ def create_app(dsn: str, *, pool_size: int = 10) -> Starlette:
         **dict.fromkeys(UNAVAILABLE_ERRORS, on_unavailable),
     }
     app = Starlette(
-        routes=[*health.routes, *applications.routes, Route("/openapi.json", openapi, methods=["GET"])],
+        routes=[
+            *health.routes,
+            *applications.routes,
+            *environments.routes,
+            Route("/openapi.json", openapi, methods=["GET"]),
+        ],
         exception_handlers=handlers,
         lifespan=lifespan,
     )

@@ -9,6 +9,13 @@ from starlette.responses import Response
 
 from api.responses import JSON
 from schemas.v3.applications import Application, CreateApplicationRequest, LimitReached
+from schemas.v3.environments import (
+    CreateEnvironmentRequest,
+    EnvironmentLimitReached,
+    EnvironmentResponse,
+    EnvironmentSummary,
+    UpdateEnvironmentRequest,
+)
 
 REF = "#/components/schemas/{model}"
 PROBLEM = {
@@ -48,6 +55,8 @@ class Operation:
 
 
 V3 = "/api/v3/organizations/{organisation}/applications"
+ENVIRONMENTS = V3 + "/{application}/environments"
+REQUESTS = {CreateApplicationRequest, CreateEnvironmentRequest, UpdateEnvironmentRequest}
 OPERATIONS = [
     Operation(V3, "post", "createApplication", "Create a new application", CreateApplicationRequest, {
         201: ("The created application", Application),
@@ -66,6 +75,34 @@ OPERATIONS = [
               "Delete an application (its cloud resources are torn down first)", None, {
         204: ("The application is being deleted", None),
         404: ("The application not found", None),
+    }),
+    Operation(ENVIRONMENTS, "get", "listEnvironments", "Get all environments for an application", None, {
+        200: ("The application's environments, with deployment status", [EnvironmentSummary]),
+        404: ("The organisation or application not found", None),
+    }),
+    Operation(ENVIRONMENTS, "post", "createEnvironment", "Create a new environment", CreateEnvironmentRequest, {
+        201: ("The environment created", EnvironmentResponse),
+        400: ("The environment data is invalid", None),
+        403: ("Environment limit reached", EnvironmentLimitReached),
+        404: ("The organisation or application not found", None),
+        409: ("The environment name is taken, or the application is being deleted", None),
+    }),
+    Operation(ENVIRONMENTS + "/{environment}", "get", "getEnvironment", "Get a single environment", None, {
+        200: ("The environment with runtime details", EnvironmentResponse),
+        404: ("The environment not found", None),
+    }),
+    Operation(ENVIRONMENTS + "/{environment}", "put", "updateEnvironment",
+              "Replace the environment's compose definition (and capacity)", UpdateEnvironmentRequest, {
+        202: ("Accepted: the new spec is stored and converging", EnvironmentResponse),
+        400: ("Invalid compose definition or validation failed", None),
+        404: ("Application or environment not found", None),
+        409: ("The environment is being deleted", None),
+    }),
+    Operation(ENVIRONMENTS + "/{environment}", "delete", "deleteEnvironment",
+              "Delete an environment (its cloud resources are torn down first)", None, {
+        204: ("The environment is being deleted", None),
+        404: ("The environment not found", None),
+        409: ("The production environment cannot be deleted", None),
     }),
     Operation("/healthz", "get", "healthz", "Liveness", None, {200: ("Alive", None)}, False),
     Operation("/readyz", "get", "readyz", "Readiness: the database answers", None,
@@ -89,9 +126,11 @@ def _parameters(path: str) -> list[dict]:
 
 
 def build_document() -> dict:
-    models = {CreateApplicationRequest, Application, LimitReached}
+    models = {
+        *REQUESTS, Application, LimitReached, EnvironmentResponse, EnvironmentSummary, EnvironmentLimitReached
+    }
     _, definitions = models_json_schema(
-        [(m, "validation" if m is CreateApplicationRequest else "serialization") for m in models],
+        [(m, "validation" if m in REQUESTS else "serialization") for m in models],
         by_alias=True,
         ref_template=REF,
     )

@@ -15,3 +15,5 @@ class EnvironmentSpec(CamelModel):
     min_capacity: Annotated[int, Field(ge=0, le=1000)] = 1
     max_capacity: Annotated[int, Field(ge=0, le=1000)] = 1
     variables: list[EnvironmentVariable] = Field(default_factory=list)
+    # The contract's `imageSuffix`: kept for the image-tag work; nothing acts on it yet.
+    image_suffix: str | None = None

@@ -1,4 +1,4 @@
-"""Observed + desired state rendered as Quant Cloud's `Application`."""
+"""Observed + desired state rendered as Quant Cloud's `Application` and `EnvironmentResponse`."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -10,13 +10,17 @@ from schemas.v3.applications import (
     CreateApplicationRequest,
     DeploymentInformation,
 )
+from schemas.desired import EnvironmentSpec
 from schemas.status import ConditionType
+from schemas.v3.environments import EnvironmentResponse, EnvironmentSummary
 
 # What `status` means, in the order it is decided (docs/api.md says the same).
 DELETING, PENDING, DEPLOYING, RUNNING, DEGRADED = "deleting", "pending", "deploying", "running", "degraded"
 
 
-def application_status(row: Mapping[str, Any]) -> str:
+def workload_status(row: Mapping[str, Any], generation: int) -> str:
+    """An environment's status from its statuses row (`observed_generation`, `conditions`),
+    `deleting`, and the generation of its desired spec."""
     if row["deleting"]:
         return DELETING
     if row["observed_generation"] is None:
@@ -24,11 +28,16 @@ def application_status(row: Mapping[str, Any]) -> str:
     conditions = {c["type"]: c["status"] for c in row["conditions"]}
     if conditions.get(ConditionType.DEGRADED):
         return DEGRADED
-    if row["observed_generation"] < row["production_generation"]:
+    if row["observed_generation"] < generation:
         return DEPLOYING
     if conditions.get(ConditionType.READY):
         return RUNNING
     return DEPLOYING
+
+
+def application_status(row: Mapping[str, Any]) -> str:
+    """An application's status is its production environment's."""
+    return workload_status(row, row["production_generation"])
 
 
 NEW_APPLICATION = {
@@ -84,4 +93,67 @@ def _filesystem(spec: CreateApplicationRequest, outputs: Mapping[str, Any]) -> A
         return None
     return ApplicationFilesystem(
         filesystem_id=outputs.get("filesystemId"), mount_path=spec.filesystem.mount_path
+    )
+
+
+# `deploymentStatus` is the contract's COMPLETED, IN_PROGRESS or FAILED; a rollout the
+# circuit breaker rolled back is FAILED, with `deploymentFailureType` ROLLED_BACK.
+DEPLOYMENT_STATUSES = ("COMPLETED", "IN_PROGRESS", "FAILED")
+FAILED_DEPLOYMENTS = ("FAILED", "ROLLED_BACK")
+
+
+def _deployment(row: Mapping[str, Any], outputs: Mapping[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """(deploymentStatus, deploymentFailureType, deploymentFailureReason)."""
+    latest = row["deployments"][0] if row["deployments"] else None
+    if latest is not None and latest["status"] in FAILED_DEPLOYMENTS:
+        return "FAILED", latest["status"], latest.get("reason") or None
+    state = outputs.get("rolloutState")
+    if state in DEPLOYMENT_STATUSES:
+        return state, None, None
+    if latest is not None and latest["status"] in DEPLOYMENT_STATUSES:
+        return latest["status"], None, None
+    return None, None, None
+
+
+def environment_view(row: Mapping[str, Any]) -> EnvironmentResponse:
+    """`row` is an `environment_views` row."""
+    spec = EnvironmentSpec.model_validate(row["spec"])
+    outputs = row["outputs"] or {}
+    status, failure_type, failure_reason = _deployment(row, outputs)
+    arn = outputs.get("taskDefinitionArn")
+    service = {
+        key: outputs[name]
+        for key, name in (("serviceArn", "serviceArn"), ("serviceName", "serviceName"), ("clusterArn", "clusterArn"))
+        if outputs.get(name)
+    }
+    return EnvironmentResponse(
+        env_name=row["name"],
+        status=workload_status(row, row["generation"]),
+        running_count=outputs.get("runningCount"),
+        desired_count=outputs.get("desiredCount"),
+        min_capacity=spec.min_capacity,
+        max_capacity=spec.max_capacity,
+        deployment_status=status,
+        deployment_failure_type=failure_type,
+        deployment_failure_reason=failure_reason,
+        task_definition={"taskDefinitionArn": arn} if arn else None,
+        service=service or None,
+        container_names=[c.name for c in spec.compose.containers],
+        compose_definition=spec.compose,
+        image_suffix=spec.image_suffix,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def environment_summary(row: Mapping[str, Any]) -> EnvironmentSummary:
+    full = environment_view(row)
+    return EnvironmentSummary(
+        env_name=full.env_name,
+        status=full.status,
+        deployment_status=full.deployment_status,
+        running_count=full.running_count,
+        desired_count=full.desired_count,
+        min_capacity=full.min_capacity,
+        max_capacity=full.max_capacity,
     )
