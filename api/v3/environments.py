@@ -32,7 +32,8 @@ LIMIT_ERROR = (
 
 
 def _bad_field(field: str, message: str) -> Problem:
-    return Problem(400, "Bad Request", INVALID_BODY, errors=[{"field": field, "pointer": "/" + field, "message": message}])
+    error = {"field": field, "pointer": "/" + field, "message": message}
+    return Problem(400, "Bad Request", INVALID_BODY, errors=[error])
 
 
 def _capacity(
@@ -62,7 +63,9 @@ def _variables(wanted: CreateEnvironmentRequest, cloned: list[EnvironmentVariabl
     return merged + list(given.values())
 
 
-def _spec_for(wanted: CreateEnvironmentRequest, production: EnvironmentSpec | None, source: EnvironmentSpec | None) -> dict:
+def _spec_for(
+    wanted: CreateEnvironmentRequest, production: EnvironmentSpec | None, source: EnvironmentSpec | None
+) -> dict:
     """The stored spec of a new environment: a given composeDefinition wins, then the
     cloned environment's compose, then production's."""
     base = source or production
@@ -70,7 +73,8 @@ def _spec_for(wanted: CreateEnvironmentRequest, production: EnvironmentSpec | No
     if compose is None:
         raise _bad_field("composeDefinition", NO_COMPOSE)
     if wanted.spot_configuration is not None:
-        compose = Compose.model_validate({**compose.to_wire(), "spotConfiguration": wanted.spot_configuration.to_wire()})
+        spot = wanted.spot_configuration.to_wire()
+        compose = Compose.model_validate({**compose.to_wire(), "spotConfiguration": spot})
     low, high = _capacity(wanted.min_capacity, wanted.max_capacity, compose, source)
     spec = EnvironmentSpec(
         compose=compose,
@@ -100,7 +104,9 @@ async def create_environment(request: Request) -> Response:
             production = EnvironmentSpec.model_validate(found) if found is not None else None
         return _spec_for(wanted, production, source)
 
-    outcome = await store.create_environment(request.state.pool, organisation.id, application, wanted.env_name, make_spec)
+    outcome = await store.create_environment(
+        request.state.pool, organisation.id, application, wanted.env_name, make_spec
+    )
     match outcome:
         case store.NoApplication():
             raise Problem(404, "Not Found", APPLICATION_NOT_FOUND)
@@ -143,8 +149,8 @@ async def update_environment(request: Request) -> Response:
     def make_spec(stored: dict) -> dict:
         current = EnvironmentSpec.model_validate(stored)
         low, high = _capacity(wanted.min_capacity, wanted.max_capacity, wanted.compose_definition, current)
-        updated = current.model_copy(update={"compose": wanted.compose_definition, "min_capacity": low, "max_capacity": high})
-        return updated.to_wire()
+        changes = {"compose": wanted.compose_definition, "min_capacity": low, "max_capacity": high}
+        return current.model_copy(update=changes).to_wire()
 
     outcome = await store.update_environment(
         request.state.pool, organisation.id, request.path_params["application"], name, make_spec

@@ -82,13 +82,20 @@ async def create_environment(
     an exception it raises rolls the transaction back."""
     try:
         return await _create(pool, organisation_id, application, name, make_spec, limit)
-    except asyncpg.UniqueViolationError as error:  # only without the lock, but said here too
+    except asyncpg.UniqueViolationError as error:  # a safety net: the name is checked under the lock
         if error.constraint_name != NAME_CONSTRAINT:
             raise
         return NameTaken()
 
 
-async def _create(pool, organisation_id, application, name, make_spec, limit):
+async def _create(
+    pool: asyncpg.Pool,
+    organisation_id: int,
+    application: str,
+    name: str,
+    make_spec: Callable[[Sources], Awaitable[dict]],
+    limit: int,
+) -> Written | NoApplication | Deleting | LimitReached | NameTaken:
     async with pool.acquire() as connection, connection.transaction():
         app = await connection.fetchrow(QUERIES.lock_application, organisation_id, application)
         if app is None:
