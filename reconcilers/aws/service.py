@@ -5,9 +5,18 @@ fields that UpdateService can change are compared; tags and the client token are
 set once, at creation (the token hashes the create request, see `naming`). Launch
 type is not compared: a service placed through a capacity provider strategy
 reports none on AWS (and EC2 on moto).
+
+Capacity provider strategies are compared as sets, with ECS's defaults filled in
+(weight 0, base 0) and items that place nothing (weight 0, base 0) left out. A
+changed strategy does not by itself start a deployment on ECS: the running tasks
+stay where they are. So an update that changes a strategy the service already has
+also forces a new deployment, which moves the tasks to the new providers. An
+empty observed strategy (a service placed by launch type: moto's CreateService
+drops the strategy, on AWS only an out-of-band change gives one) gets the strategy
+without a forced deployment; its tasks move at the next deployment.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -168,15 +177,15 @@ class ObservedService:
 
 
 def _strategy(items: Any) -> tuple[CapacityProviderItem, ...]:
-    return tuple(
-        sorted(
-            (
-                CapacityProviderItem(i["capacityProvider"], i.get("weight", 0), i.get("base", 0))
-                for i in items
-            ),
-            key=lambda i: i.capacity_provider,
-        )
+    return normalised_strategy(
+        CapacityProviderItem(i["capacityProvider"], i.get("weight") or 0, i.get("base") or 0) for i in items
     )
+
+
+def normalised_strategy(items: Iterable[CapacityProviderItem]) -> tuple[CapacityProviderItem, ...]:
+    """Sorted by provider, without items that place no task (weight 0 and base 0)."""
+    placing = (i for i in items if i.weight or i.base)
+    return tuple(sorted(placing, key=lambda i: (i.capacity_provider, i.weight, i.base)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,13 +198,14 @@ class CreateService:
 class UpdateService:
     desired: DesiredService
     fields: frozenset[ServiceField]
+    force_new_deployment: bool = False  # set when the service moves to other capacity providers
 
 
 ServiceAction = CreateService | UpdateService
 
 
 def differing_fields(desired: DesiredService, observed: ObservedService) -> frozenset[ServiceField]:
-    wanted_strategy = tuple(sorted(desired.capacity_provider_strategy, key=lambda i: i.capacity_provider))
+    wanted_strategy = normalised_strategy(desired.capacity_provider_strategy)
     comparisons = {
         ServiceField.TASK_DEFINITION: desired.task_definition_arn == observed.task_definition_arn,
         ServiceField.DESIRED_COUNT: desired.desired_count == observed.desired_count,
@@ -214,7 +224,10 @@ def plan_service(desired: DesiredService, observed: ObservedService | None) -> l
     if observed.status != ACTIVE:
         return [CreateService(desired, replaces=observed.incarnation)]
     fields = differing_fields(desired, observed)
-    return [UpdateService(desired, fields)] if fields else []
+    if not fields:
+        return []
+    moving = ServiceField.CAPACITY_PROVIDER_STRATEGY in fields and bool(observed.capacity_provider_strategy)
+    return [UpdateService(desired, fields, force_new_deployment=moving)]
 
 
 def hold_task_definition(desired: DesiredService, observed: ObservedService | None) -> DesiredService:
@@ -273,4 +286,6 @@ def update_service_request(action: UpdateService) -> dict[str, Any]:
     values = _field_values(action.desired)
     request = {field.value: values[field] for field in sorted(action.fields)}
     request.update(cluster=action.desired.cluster, service=action.desired.name)
+    if action.force_new_deployment:
+        request["forceNewDeployment"] = True
     return request

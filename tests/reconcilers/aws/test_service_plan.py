@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reconcilers.aws.capacity import STRATEGIES, capacity_provider_strategy
 from reconcilers.aws.service import (
     CapacityProviderItem,
     CreateService,
@@ -21,6 +22,7 @@ from reconcilers.aws.service import (
     plan_service,
     update_service_request,
 )
+from schemas.v3.compose import SpotStrategy
 
 TD1 = "arn:aws:ecs:us-east-1:123456789012:task-definition/acme_shop_production:1"
 TD2 = "arn:aws:ecs:us-east-1:123456789012:task-definition/acme_shop_production:2"
@@ -285,4 +287,133 @@ def test_applying_the_plan_converges(desired, before, status, moto):
             break
         [action] = actions
         current = aws_applies(action, current, moto=moto)
+    assert plan_service(desired, current) == []
+
+
+# --- capacity provider strategies: compared as sets, a change moves the tasks ---------------
+
+ON_DEMAND = STRATEGIES[SpotStrategy.OFF]
+SPOT = STRATEGIES[SpotStrategy.SPOT_ONLY]
+SAFE = STRATEGIES[SpotStrategy.MIXED_SAFE]
+AGGRESSIVE = STRATEGIES[SpotStrategy.MIXED_AGGRESSIVE]
+STRATEGY = frozenset({ServiceField.CAPACITY_PROVIDER_STRATEGY})
+
+
+def wire(*items: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(items)
+
+
+def on(strategy) -> DesiredService:
+    return replace(DESIRED, capacity_provider_strategy=strategy)
+
+
+@dataclass(frozen=True)
+class StrategyCase:
+    reason: str
+    desired: DesiredService
+    observed: list[dict[str, Any]]
+    want: list
+
+
+STRATEGY_CASES = [
+    StrategyCase(
+        "the same items in another order: converged",
+        on(SAFE),
+        wire(
+            {"capacityProvider": "FARGATE_SPOT", "weight": 1, "base": 0},
+            {"capacityProvider": "FARGATE", "weight": 1, "base": 1},
+        ),
+        [],
+    ),
+    StrategyCase(
+        "ECS leaves out base 0: converged",
+        on(AGGRESSIVE),
+        wire(
+            {"capacityProvider": "FARGATE", "weight": 1, "base": 1},
+            {"capacityProvider": "FARGATE_SPOT", "weight": 4},
+        ),
+        [],
+    ),
+    StrategyCase(
+        "an item that places nothing (weight 0, base 0) is no difference",
+        on(SPOT),
+        wire({"capacityProvider": "FARGATE_SPOT", "weight": 1}, {"capacityProvider": "FARGATE", "weight": 0}),
+        [],
+    ),
+    StrategyCase(
+        "on-demand to spot-only: the new strategy and a forced deployment to move the tasks",
+        on(SPOT),
+        wire({"capacityProvider": "FARGATE", "weight": 1, "base": 0}),
+        [UpdateService(on(SPOT), STRATEGY, force_new_deployment=True)],
+    ),
+    StrategyCase(
+        "mixed-safe to mixed-aggressive: only the weight differs, still a forced deployment",
+        on(AGGRESSIVE),
+        wire(*({"capacityProvider": i.capacity_provider, "weight": i.weight, "base": i.base} for i in SAFE)),
+        [UpdateService(on(AGGRESSIVE), STRATEGY, force_new_deployment=True)],
+    ),
+    StrategyCase(
+        "the base alone differs",
+        on(SAFE),
+        wire({"capacityProvider": "FARGATE", "weight": 1}, {"capacityProvider": "FARGATE_SPOT", "weight": 1}),
+        [UpdateService(on(SAFE), STRATEGY, force_new_deployment=True)],
+    ),
+    StrategyCase(
+        "no strategy observed (moto's create; a launch-type service): set it, force nothing",
+        on(SPOT),
+        [],
+        [UpdateService(on(SPOT), STRATEGY)],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", STRATEGY_CASES, ids=lambda c: c.reason)
+def test_strategy_plan(case: StrategyCase):
+    current = observed(case.desired, capacityProviderStrategy=case.observed)
+    actions = plan_service(case.desired, current)
+    assert actions == case.want, case.reason
+    for action in actions:  # converged once ECS has done it
+        current = aws_applies(action, current, moto=False)
+    assert plan_service(case.desired, current) == [], case.reason
+
+
+def test_a_strategy_change_sends_the_strategy_and_forces_a_new_deployment():
+    [action] = plan_service(on(SPOT), observed(on(ON_DEMAND)))
+    assert update_service_request(action) == {
+        "cluster": DESIRED.cluster,
+        "service": DESIRED.name,
+        "capacityProviderStrategy": [{"capacityProvider": "FARGATE_SPOT", "weight": 1, "base": 0}],
+        "forceNewDeployment": True,
+    }
+
+
+def test_a_strategy_change_with_a_new_revision_is_one_update():
+    [action] = plan_service(on(AGGRESSIVE), observed(on(ON_DEMAND), taskDefinition=TD1))
+    request = update_service_request(action)
+    assert (request["taskDefinition"], request["forceNewDeployment"]) == (TD2, True)
+    assert len(request["capacityProviderStrategy"]) == 2
+
+
+providers = st.sampled_from(["FARGATE", "FARGATE_SPOT"])
+observed_items = st.fixed_dictionaries(
+    {"capacityProvider": providers},
+    optional={"weight": st.integers(0, 5), "base": st.integers(0, 3)},
+)
+observed_strategies = st.lists(observed_items, max_size=2, unique_by=lambda i: i["capacityProvider"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    wanted=st.sampled_from(sorted(STRATEGIES)),
+    environment=st.sampled_from(["production", "staging"]),
+    minimum=st.integers(2, 10),
+    before=observed_strategies,
+)
+def test_applying_the_plan_to_any_observed_strategy_converges(wanted, environment, minimum, before):
+    desired = on(capacity_provider_strategy(wanted, environment, minimum))
+    current = observed(desired, capacityProviderStrategy=before)
+    actions = plan_service(desired, current)
+    for action in actions:
+        assert action.force_new_deployment == any(i.get("weight") or i.get("base") for i in before)
+        current = aws_applies(action, current, moto=False)
     assert plan_service(desired, current) == []
