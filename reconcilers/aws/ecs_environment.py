@@ -15,6 +15,7 @@ from uuid import UUID
 from botocore.exceptions import ClientError
 
 from reconcilers.aws.calls import error_code
+from reconcilers.aws.capacity import CapacityChoice, environment_capacity
 from reconcilers.aws.config import AwsConfig
 from reconcilers.aws.deployments import (
     COMPLETED,
@@ -72,7 +73,8 @@ SERVICE_DRAINING = "the previous service {name} is still draining"
 CLUSTER_MISSING = "cluster {cluster} not found; waiting for the network reconciler to recreate it"
 REGISTERED = "registered {arn}: {changed} changed"
 SERVICE_CREATED = "created service {arn}"
-SERVICE_UPDATED = "updated {fields} of {arn}"
+SERVICE_UPDATED = "updated {fields} of {arn}{forced}"
+FORCED_DEPLOYMENT = "; forced a new deployment to move its tasks to the new capacity providers"
 SERVICE_DELETING = "deleting service {name}"
 DEPLOYMENT_FINISHED = "deployment {id} of {arn}: {status}{reason}"
 LEFT_ALONE = "same-named but not this environment's, so left alone: {resources}"
@@ -90,8 +92,14 @@ DEPLOYMENT_EVENTS = {
 
 
 def desired_service(
-    env: EnvironmentRecord, network: Mapping[str, Any], task_definition_arn: str, config: AwsConfig
+    env: EnvironmentRecord,
+    network: Mapping[str, Any],
+    task_definition_arn: str,
+    config: AwsConfig,
+    capacity: CapacityChoice | None = None,
 ) -> DesiredService:
+    """`capacity`: the environment's (`environment_capacity`), when already chosen."""
+    capacity = capacity or environment_capacity(env)
     return DesiredService(
         name=workload_name(env),
         cluster=network["clusterArn"],
@@ -100,6 +108,7 @@ def desired_service(
         network=NetworkSettings.of(
             network["subnetIds"], network["securityGroupIds"], config.assign_public_ip
         ),
+        capacity_provider_strategy=capacity.strategy,
         tags=tuple(sorted(ownership_tags(env).items())),
     )
 
@@ -157,6 +166,7 @@ class EcsEnvironmentReconciler:
         previous = await ctx.store.status(ctx.kind, ctx.key)
         before = previous.outputs if previous else {}
         followed = [FollowedDeployment.from_output(x) for x in before.get("followedDeployments") or ()]
+        capacity = environment_capacity(env)  # an invalid spot strategy stops the pass before any write
         try:
             desired_task_definition = render_task_definition(env, self._config)
             observation = await observe_environment(
@@ -192,7 +202,7 @@ class EcsEnvironmentReconciler:
             task_definition_arn,
             env.generation,
         )
-        desired = desired_service(env, network, task_definition_arn, self._config)
+        desired = desired_service(env, network, task_definition_arn, self._config, capacity)
         if held is not None:
             desired = hold_task_definition(desired, service)
         actions = plan_service(desired, service)
@@ -211,7 +221,9 @@ class EcsEnvironmentReconciler:
             desired_count=desired.desired_count,
             actions=tuple(done),
             held=held,
+            capacity=capacity,
         )
+        await self._explain_capacity(ctx, env, capacity, before.get("spotStrategy"))
         verdict = judge(findings)
         if done:
             ctx.log("ecs-environment.applied", actions=done)
@@ -256,10 +268,22 @@ class EcsEnvironmentReconciler:
                 await self._event(ctx, env, "ServiceCreated", SERVICE_CREATED.format(arn=service.arn))
             else:
                 fields = ", ".join(sorted(action.fields))
-                await self._event(
-                    ctx, env, "ServiceUpdated", SERVICE_UPDATED.format(fields=fields, arn=service.arn)
-                )
+                forced = FORCED_DEPLOYMENT if action.force_new_deployment else ""
+                message = SERVICE_UPDATED.format(fields=fields, arn=service.arn, forced=forced)
+                await self._event(ctx, env, "ServiceUpdated", message)
         return service
+
+    async def _explain_capacity(
+        self,
+        ctx: ReconcileContext,
+        env: EnvironmentRecord,
+        capacity: CapacityChoice,
+        before: Mapping[str, Any] | None,
+    ) -> None:
+        """Says once (until the request changes) why the spec's spot strategy is not applied;
+        the status outputs (`spotStrategy`) say it on every pass."""
+        if capacity.overridden and before != capacity.to_output():
+            await self._event(ctx, env, "SpotStrategyOverridden", capacity.overridden, warning=True)
 
     async def _record_deployments(
         self, ctx: ReconcileContext, env: EnvironmentRecord, tracking: DeploymentTracking

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from reconcilers.aws.capacity import CapacityChoice
 from reconcilers.aws.deployments import COMPLETED, FAILED, IN_PROGRESS, FollowedDeployment
 from reconcilers.aws.service import ObservedService
 from schemas.status import Condition, ConditionType, set_condition
@@ -50,6 +51,7 @@ class EnvironmentFindings:
     desired_count: int
     actions: tuple[str, ...]  # what this pass changed, for the message
     held: FailedRollout | None  # set when the desired revision is being held back
+    capacity: CapacityChoice | None = None  # the spot strategy asked for and the one applied
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,4 +133,5 @@ def outputs(
         "rolloutState": primary.rollout_state if primary else None,
         "followedDeployments": [d.to_output() for d in followed],
         "failedRollout": f.held.to_output() if f.held else None,
+        "spotStrategy": f.capacity.to_output() if f.capacity else None,
     }

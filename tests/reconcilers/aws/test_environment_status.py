@@ -1,13 +1,15 @@
 """An environment's conditions and outputs, judged from one pass's findings (pure)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from reconcilers.aws.capacity import choose_capacity
 from reconcilers.aws.environment_status import EnvironmentFindings, FailedRollout, conditions, judge, outputs
 from reconcilers.aws.service import ObservedDeployment, ObservedService
 from schemas.status import ConditionType
+from schemas.v3.compose import SpotStrategy
 
 TD1, TD2 = "arn:td/app:1", "arn:td/app:2"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -155,4 +157,13 @@ def test_outputs():
         "rolloutState": "COMPLETED",
         "followedDeployments": [],
         "failedRollout": None,
+        "spotStrategy": None,
     }
+
+
+def test_outputs_say_which_spot_strategy_applies():
+    chosen = choose_capacity(SpotStrategy.SPOT_ONLY, "production", 1)
+    f = replace(findings(service(TD2, 2, primary())), capacity=chosen)
+    spot = outputs(f, [], "arn:cluster/berth", "app")["spotStrategy"]
+    assert (spot["requested"], spot["applied"]) == ("spot-only", "off")
+    assert "production" in spot["overridden"]
