@@ -12,10 +12,10 @@ from api.v3.views import environment_summary, environment_view
 from controller.store import environments as store
 from controller.store.applications import ENVIRONMENT_KINDS
 from schemas.desired import EnvironmentSpec
+from schemas.v3.applications import PRODUCTION
 from schemas.v3.compose import CAPACITY_ORDER, Compose, EnvironmentVariable
 from schemas.v3.environments import CreateEnvironmentRequest, EnvironmentLimitReached, UpdateEnvironmentRequest
 
-PRODUCTION = "production"
 APPLICATION_NOT_FOUND = "Application not found"
 ENVIRONMENT_NOT_FOUND = "Environment not found"
 NAME_TAKEN = "An environment named {name!r} already exists in this application."

@@ -9,6 +9,7 @@ from controller.store.queries import QUERIES
 
 WEB = {"name": "web", "imageReference": {"type": "external", "identifier": "nginx:1.27"}, "exposedPorts": [80]}
 API = {"name": "api", "imageReference": {"type": "internal", "identifier": "api"}}
+REPLACE = {"composeDefinition": {"containers": [API]}}
 PRODUCTION_VARIABLES = [{"name": "MODE", "value": "prod"}, {"name": "LEVEL", "value": "warn"}]
 
 
@@ -63,7 +64,7 @@ async def test_the_queue_row_is_written_in_the_same_transaction(tenant, shop, po
         await pool.fetchrow(QUERIES.create_environment, await pool.fetchval("SELECT id FROM applications"),
                             "staging", await _spec(pool, "production"), ["ecs-environment"])
     assert (await tenant.client.post(shop, json={"envName": "staging"})).status_code == 500
-    assert (await tenant.client.put(f"{shop}/production", json={"composeDefinition": {"containers": [API]}})).status_code == 500
+    assert (await tenant.client.put(f"{shop}/production", json=REPLACE)).status_code == 500
     assert (await tenant.client.delete(f"{shop}/production")).status_code == 409
     assert await pool.fetchval("SELECT count(*) FROM environments") == 1
     assert await pool.fetchval("SELECT generation FROM environments") == 1
@@ -89,7 +90,11 @@ async def test_a_given_compose_definition_wins_and_spot_is_set_on_it(tenant, sho
 
 
 async def test_clone_copies_compose_and_variables(tenant, shop, pool):
-    first = {"envName": "staging", "composeDefinition": {"containers": [API]}, "environment": [{"name": "A", "value": "1"}]}
+    first = {
+        "envName": "staging",
+        "composeDefinition": {"containers": [API]},
+        "environment": [{"name": "A", "value": "1"}],
+    }
     assert (await tenant.client.post(shop, json=first)).status_code == 201
     response = await tenant.client.post(shop, json={"envName": "qa", "cloneConfigurationFrom": "staging"})
     assert response.status_code == 201, response.text
@@ -107,7 +112,11 @@ async def test_clone_copies_compose_and_variables(tenant, shop, pool):
     ],
 )
 async def test_environment_replaces_or_merges_the_cloned_variables(tenant, shop, pool, merge, expected):
-    body = {"envName": "staging", "cloneConfigurationFrom": "production", "environment": [{"name": "LEVEL", "value": "debug"}]}
+    body = {
+        "envName": "staging",
+        "cloneConfigurationFrom": "production",
+        "environment": [{"name": "LEVEL", "value": "debug"}],
+    }
     if merge is not None:
         body["mergeEnvironment"] = merge
     assert (await tenant.client.post(shop, json=body)).status_code == 201
@@ -202,7 +211,8 @@ async def test_list_and_get_show_observed_state(tenant, shop, pool):
     }
     ready = [{"type": "Ready", "status": True, "reason": "Complete", "lastTransitionTime": "2026-01-01T00:00:00Z"}]
     await pool.execute(
-        "INSERT INTO statuses (kind, key, observed_generation, conditions, outputs) VALUES ('ecs-environment', $1, 1, $2, $3)",
+        "INSERT INTO statuses (kind, key, observed_generation, conditions, outputs)"
+        " VALUES ('ecs-environment', $1, 1, $2, $3)",
         str(production), ready, outputs,
     )
     listed = (await tenant.client.get(shop)).json()
@@ -239,7 +249,8 @@ async def test_a_rolled_back_deployment_is_reported_failed_with_its_reason(tenan
 
 
 async def test_update_replaces_the_compose_bumps_generation_and_queues(tenant, shop, pool):
-    assert (await tenant.client.post(shop, json={"envName": "staging", "environment": [{"name": "A", "value": "1"}]})).status_code == 201
+    created = await tenant.client.post(shop, json={"envName": "staging", "environment": [{"name": "A", "value": "1"}]})
+    assert created.status_code == 201
     await pool.execute("UPDATE work_queue SET not_before = now() + interval '1 hour'")
     body = {"composeDefinition": {"containers": [API], "minCapacity": 1, "maxCapacity": 3}, "maxCapacity": 6}
     response = await tenant.client.put(f"{shop}/staging", json=body)
@@ -256,7 +267,7 @@ async def test_update_replaces_the_compose_bumps_generation_and_queues(tenant, s
 
 
 async def test_update_errors(tenant, shop, pool):
-    assert (await tenant.client.put(f"{shop}/nope", json={"composeDefinition": {"containers": [API]}})).status_code == 404
+    assert (await tenant.client.put(f"{shop}/nope", json=REPLACE)).status_code == 404
     bad = await tenant.client.put(f"{shop}/production", json={"minCapacity": -1})
     assert bad.status_code == 400
     assert {e["field"] for e in bad.json()["errors"]} == {"composeDefinition", "minCapacity"}
@@ -278,7 +289,7 @@ async def test_delete_marks_deleting_and_queues_teardown(tenant, shop, pool):
     assert await pool.fetchval("SELECT not_before <= now() FROM work_queue WHERE key = $1", str(row["id"]))
     assert (await tenant.client.get(f"{shop}/staging")).json()["status"] == "deleting"
     assert (await tenant.client.get(f"{tenant.applications}/shop")).json()["environmentNames"] == ["production"]
-    assert (await tenant.client.put(f"{shop}/staging", json={"composeDefinition": {"containers": [API]}})).status_code == 409
+    assert (await tenant.client.put(f"{shop}/staging", json=REPLACE)).status_code == 409
     assert (await tenant.client.post(shop, json={"envName": "staging"})).status_code == 409
     assert (await tenant.client.delete(f"{shop}/nope")).status_code == 404
 
@@ -316,7 +327,7 @@ async def test_another_organisations_token_sees_nothing(tenant, other_tenant, sh
     assert existing.json() == no_org.json()
     assert (await foreign.get(shop)).status_code == 404
     assert (await foreign.post(shop, json={"envName": "x"})).status_code == 404
-    assert (await foreign.put(f"{shop}/production", json={"composeDefinition": {"containers": [API]}})).status_code == 404
+    assert (await foreign.put(f"{shop}/production", json=REPLACE)).status_code == 404
     assert (await foreign.delete(f"{shop}/production")).status_code == 404
     # Its own application of the same name is a different one.
     assert (await foreign.get(environments(other_tenant))).status_code == 404
@@ -327,5 +338,8 @@ async def test_another_organisations_token_sees_nothing(tenant, other_tenant, sh
 async def test_openapi_lists_the_environment_operations(tenant):
     document = (await tenant.client.get("/openapi.json")).json()
     operations = {op["operationId"] for path in document["paths"].values() for op in path.values()}
-    assert {"listEnvironments", "createEnvironment", "getEnvironment", "updateEnvironment", "deleteEnvironment"} <= operations
-    assert {"CreateEnvironmentRequest", "EnvironmentResponse", "EnvironmentSummary"} <= set(document["components"]["schemas"])
+    wanted = {"listEnvironments", "createEnvironment", "getEnvironment", "updateEnvironment", "deleteEnvironment"}
+    assert wanted <= operations
+    schemas = set(document["components"]["schemas"])
+    assert {"CreateEnvironmentRequest", "UpdateEnvironmentRequest", "EnvironmentResponse"} <= schemas
+    assert {"EnvironmentSummary", "EnvironmentLimitReached"} <= schemas
