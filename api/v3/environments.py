@@ -14,7 +14,12 @@ from controller.store.applications import ENVIRONMENT_KINDS
 from schemas.desired import EnvironmentSpec
 from schemas.v3.applications import PRODUCTION
 from schemas.v3.compose import CAPACITY_ORDER, Compose, EnvironmentVariable
-from schemas.v3.environments import CreateEnvironmentRequest, EnvironmentLimitReached, UpdateEnvironmentRequest
+from schemas.v3.environments import (
+    CreateEnvironmentRequest,
+    EnvironmentLimitReached,
+    UpdateEnvironmentRequest,
+    mixed_too_small,
+)
 
 APPLICATION_NOT_FOUND = "Application not found"
 ENVIRONMENT_NOT_FOUND = "Environment not found"
@@ -52,6 +57,14 @@ def _capacity(
     return low, high
 
 
+def _check_spot(environment: str, compose: Compose, min_capacity: int, field: str | None = None) -> None:
+    """A mixed spot strategy below two instances is a 400; production runs on-demand anyway."""
+    if environment == PRODUCTION:
+        return
+    if reason := mixed_too_small(compose, min_capacity):
+        raise _bad_field((field or "composeDefinition.spotConfiguration") + ".strategy", reason)
+
+
 def _variables(wanted: CreateEnvironmentRequest, cloned: list[EnvironmentVariable]) -> list[EnvironmentVariable]:
     """`environment` replaces the cloned variables, or with `mergeEnvironment` overrides them by name."""
     if wanted.environment is None:
@@ -76,6 +89,7 @@ def _spec_for(
         spot = wanted.spot_configuration.to_wire()
         compose = Compose.model_validate({**compose.to_wire(), "spotConfiguration": spot})
     low, high = _capacity(wanted.min_capacity, wanted.max_capacity, compose, source)
+    _check_spot(wanted.env_name, compose, low, "spotConfiguration" if wanted.spot_configuration else None)
     spec = EnvironmentSpec(
         compose=compose,
         min_capacity=low,
@@ -149,6 +163,7 @@ async def update_environment(request: Request) -> Response:
     def make_spec(stored: dict) -> dict:
         current = EnvironmentSpec.model_validate(stored)
         low, high = _capacity(wanted.min_capacity, wanted.max_capacity, wanted.compose_definition, current)
+        _check_spot(name, wanted.compose_definition, low)
         changes = {"compose": wanted.compose_definition, "min_capacity": low, "max_capacity": high}
         return current.model_copy(update=changes).to_wire()
 

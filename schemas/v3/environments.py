@@ -6,13 +6,27 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from schemas.v3.applications import APP_NAME_PATTERN
-from schemas.v3.compose import Compose, EnvironmentVariable, SpotConfiguration
+from schemas.v3.compose import Compose, EnvironmentVariable, SpotConfiguration, SpotStrategy
 from schemas.wire import CamelModel
 
 # An environment's name is part of its ECS service name and, later, of DNS names.
 ENVIRONMENT_NAME_PATTERN = APP_NAME_PATTERN
 IMAGE_SUFFIX_PATTERN = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 Capacity = Annotated[int, Field(ge=0, le=1000)]
+
+# A mixed spot strategy runs an on-demand base plus spot beyond it: at least two instances.
+MIXED_STRATEGIES = (SpotStrategy.MIXED_SAFE, SpotStrategy.MIXED_AGGRESSIVE)
+MIXED_MINIMUM = 2
+MIXED_TOO_SMALL = "spot strategy {strategy} needs minCapacity of at least {minimum}, not {min_capacity}"
+
+
+def mixed_too_small(compose: Compose, min_capacity: int) -> str | None:
+    """Why the compose's spot strategy cannot run at `min_capacity`, or None when it can.
+    Production runs on-demand whatever it asks, so callers check other environments only."""
+    strategy = compose.spot_configuration.strategy if compose.spot_configuration else None
+    if strategy in MIXED_STRATEGIES and min_capacity < MIXED_MINIMUM:
+        return MIXED_TOO_SMALL.format(strategy=strategy.value, minimum=MIXED_MINIMUM, min_capacity=min_capacity)
+    return None
 
 
 class CreateEnvironmentRequest(CamelModel):

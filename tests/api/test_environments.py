@@ -343,3 +343,21 @@ async def test_openapi_lists_the_environment_operations(tenant):
     schemas = set(document["components"]["schemas"])
     assert {"CreateEnvironmentRequest", "UpdateEnvironmentRequest", "EnvironmentResponse"} <= schemas
     assert {"EnvironmentSummary", "EnvironmentLimitReached"} <= schemas
+
+
+async def test_a_mixed_spot_strategy_below_two_instances_is_a_400(tenant, shop, pool):
+    mixed = {"strategy": "mixed-safe"}
+    response = await tenant.client.post(shop, json={"envName": "dev", "spotConfiguration": mixed, "minCapacity": 1})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "spotConfiguration.strategy"
+    assert "at least 2" in response.json()["errors"][0]["message"]
+    compose = {"containers": [API], "spotConfiguration": {"strategy": "mixed-aggressive"}}
+    assert (await tenant.client.post(shop, json={"envName": "dev", "composeDefinition": compose})).status_code == 400
+    created = await tenant.client.post(shop, json={"envName": "dev", "spotConfiguration": mixed, "minCapacity": 2})
+    assert created.status_code == 201
+    update = await tenant.client.put(f"{shop}/dev", json={"composeDefinition": compose, "minCapacity": 1})
+    assert update.status_code == 400
+    assert update.json()["errors"][0]["field"] == "composeDefinition.spotConfiguration.strategy"
+    # Production runs on-demand whatever it asks, so its strategy is not refused.
+    assert (await tenant.client.put(f"{shop}/production", json={"composeDefinition": compose})).status_code == 202
+    assert await pool.fetchval("SELECT generation FROM environments WHERE name = 'dev'") == 1
