@@ -23,16 +23,21 @@ SAFE = [
 ]
 
 
-class UpdateRequests:
-    """The `aws` clients, with every UpdateService request kept."""
+class ServiceRequests:
+    """The `aws` clients, with every CreateService and UpdateService request kept: what
+    berth sent, including what moto's create then drops."""
 
     def __init__(self, aws):
-        self._aws, self.requests = aws, []
+        self._aws, self.requests, self.creates = aws, [], []
         self.ecs_once, self.ec2 = aws.ecs_once, aws.ec2
         self.ecs = self
 
     def __getattr__(self, name):
         return getattr(self._aws.ecs, name)
+
+    async def create_service(self, **request):
+        self.creates.append(request)
+        return await self._aws.ecs.create_service(**request)
 
     async def update_service(self, **request):
         self.requests.append(request)
@@ -73,9 +78,11 @@ async def test_a_non_production_environment_runs_on_spot_and_moves_when_the_stra
     aws, aws_config, database, clock, simulator, network
 ):
     database.environments[STAGING_ID] = staging()  # no spot configuration: spot-only
-    first = UpdateRequests(aws)
+    first = ServiceRequests(aws)
     await converge(first, aws_config, database, clock, simulator)
     assert await strategy_of(aws, network, "acme_shop_staging") == SPOT
+    [create] = first.creates
+    assert create["capacityProviderStrategy"] == SPOT and "launchType" not in create
     [completing] = first.requests  # moto's create dropped the strategy; nothing to move yet
     assert completing["capacityProviderStrategy"] == SPOT and "forceNewDeployment" not in completing
     outputs = database.statuses[("ecs-environment", str(STAGING_ID))].outputs
@@ -83,7 +90,7 @@ async def test_a_non_production_environment_runs_on_spot_and_moves_when_the_stra
     assert outputs["spotStrategy"]["applied"] == "spot-only"
 
     database.environments[STAGING_ID] = staging(2, min_capacity=2, spot={"strategy": "mixed-safe"})
-    clients = UpdateRequests(aws)
+    clients = ServiceRequests(aws)
     await run(clients, aws_config, database, clock)
     [update] = clients.requests
     assert sorted(update["capacityProviderStrategy"], key=str) == sorted(SAFE, key=str)
@@ -117,3 +124,22 @@ async def test_a_mix_below_two_instances_changes_nothing(aws, aws_config, databa
         await run(recording, aws_config, database, clock)
     assert raised.value.reason == "InvalidSpotStrategy"
     assert recording.ecs.writes() == []
+
+
+async def test_a_strategy_changed_out_of_band_is_put_back(
+    aws, aws_config, database, clock, simulator, network
+):
+    database.environments[STAGING_ID] = staging()
+    await converge(aws, aws_config, database, clock, simulator)
+    await aws.ecs.update_service(
+        cluster=network["clusterArn"],
+        service="acme_shop_staging",
+        capacityProviderStrategy=ON_DEMAND,
+        forceNewDeployment=True,
+    )
+
+    clients = ServiceRequests(aws)
+    await run(clients, aws_config, database, clock)
+    [update] = clients.requests
+    assert (update["capacityProviderStrategy"], update["forceNewDeployment"]) == (SPOT, True)
+    assert await strategy_of(aws, network, "acme_shop_staging") == SPOT
