@@ -27,11 +27,11 @@ from reconcilers.ports import EnvironmentRecord
 from reconcilers.results import PermanentError
 from schemas.desired import EnvironmentSpec
 from schemas.v3.applications import PRODUCTION
-from schemas.v3.compose import SpotStrategy
+from schemas.v3.compose import SpotConfiguration, SpotStrategy
 
 FARGATE = "FARGATE"
 FARGATE_SPOT = "FARGATE_SPOT"
-DEFAULT_STRATEGY = SpotStrategy.SPOT_ONLY
+DEFAULT_STRATEGY = SpotConfiguration().strategy  # the contract's default: spot-only
 ON_DEMAND_BASE = 1
 MIXED_MINIMUM = 2
 

@@ -3,9 +3,12 @@
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reconcilers.aws.capacity import (
     INVALID_SPOT_STRATEGY,
+    MIXED,
     capacity_provider_strategy,
     choose_capacity,
     environment_capacity,
@@ -114,3 +117,24 @@ def test_the_environment_record_supplies_strategy_name_and_minimum():
         "capacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}],
         "overridden": choice.overridden,
     }
+
+
+@given(
+    strategy=st.none() | st.sampled_from(list(SpotStrategy)),
+    name=st.sampled_from(["production", "staging", "pr-1"]),
+    min_capacity=st.integers(0, 1000),
+)
+def test_every_strategy_is_valid_for_ecs_or_refused(strategy, name, min_capacity):
+    """Production is always on-demand; otherwise one or two distinct providers, some weight,
+    at most one base, and a base only beside spot."""
+    try:
+        choice = choose_capacity(strategy, name, min_capacity)
+    except PermanentError as refused:
+        assert name != "production" and strategy in MIXED and min_capacity < 2, refused
+        return
+    items = choice.strategy
+    if name == "production":
+        assert items == ON_DEMAND
+    assert 1 <= len(items) == len({i.capacity_provider for i in items}) <= 2
+    assert any(i.weight for i in items) and sum(1 for i in items if i.base) <= 1
+    assert all(i.base <= min_capacity for i in items)
