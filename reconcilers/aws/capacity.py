@@ -28,12 +28,12 @@ from reconcilers.results import PermanentError
 from schemas.desired import EnvironmentSpec
 from schemas.v3.applications import PRODUCTION
 from schemas.v3.compose import SpotConfiguration, SpotStrategy
+from schemas.v3.environments import MIXED_MINIMUM  # the API's 400 and this refusal share it
 
 FARGATE = "FARGATE"
 FARGATE_SPOT = "FARGATE_SPOT"
 DEFAULT_STRATEGY = SpotConfiguration().strategy  # the contract's default: spot-only
 ON_DEMAND_BASE = 1
-MIXED_MINIMUM = 2
 
 INVALID_SPOT_STRATEGY = "InvalidSpotStrategy"
 MIXED_TOO_SMALL = (
