@@ -41,4 +41,6 @@ def start_simulated_aws(host: str = "127.0.0.1", port: int = 0) -> SimulatedAws:
     endpoint = f"http://{bound_host}:{bound_port}"
     os.environ.update(SIMULATED_CREDENTIALS)
     os.environ["AWS_ENDPOINT_URL"] = endpoint
+    # Simulated rollouts take about a second; look again as often, unless told otherwise.
+    os.environ.setdefault("BERTH_ROLLOUT_POLL_SECONDS", "1")
     return SimulatedAws(endpoint, server)
