@@ -27,7 +27,8 @@ from controller.bench.api import BODY
 from controller.bench.report import latency_summary, number, table, verdict
 from controller.runtime.settings import RuntimeSettings
 from controller.settings import Settings
-from controller.store.applications import ENVIRONMENT_KINDS, Created, create_application
+from controller.store.applications import ENVIRONMENT_KINDS, create_application
+from controller.store.outcomes import Written
 from controller.store.notify import CoalescingNotifier
 from controller.store.pool import create_pool
 from schemas.desired import EnvironmentSpec
@@ -77,7 +78,7 @@ class Writer:
         self.committed[name] = time.time()
         self.statement_seconds[name] = time.perf_counter() - started
         self._notifier.poke(*ENVIRONMENT_KINDS)  # as the API does after each write
-        if not isinstance(outcome, Created):
+        if not isinstance(outcome, Written):
             self.errors += 1
 
     async def at_rate(self, prefix: str, rate: float, seconds: float) -> list[str]:

@@ -1,10 +1,8 @@
 """Desired-state writes and reads for applications, as the API needs them."""
 
-from dataclasses import dataclass
-from uuid import UUID
-
 import asyncpg
 
+from controller.store.outcomes import LimitReached, NameTaken, Written
 from controller.store.queries import QUERIES
 
 # The reconciler kinds that act on every environment; each gets a queue row per environment.
@@ -13,26 +11,9 @@ WORKLOAD_KIND = "ecs-environment"
 NAME_CONSTRAINT = "applications_organisation_id_name_key"
 
 
-@dataclass(frozen=True, slots=True)
-class Created:
-    id: UUID
-    generation: int
-
-
-@dataclass(frozen=True, slots=True)
-class LimitReached:
-    count: int
-    limit: int
-
-
-@dataclass(frozen=True, slots=True)
-class NameTaken:
-    pass
-
-
 async def create_application(
     pool: asyncpg.Pool, organisation_id: int, name: str, spec: dict, production_spec: dict
-) -> Created | LimitReached | NameTaken:
+) -> Written | LimitReached | NameTaken:
     try:
         row = await pool.fetchrow(
             QUERIES.create_application, organisation_id, name, spec, production_spec, list(ENVIRONMENT_KINDS)
@@ -42,7 +23,7 @@ async def create_application(
             raise
         return NameTaken()
     if row["id"] is not None:
-        return Created(row["id"], row["generation"])
+        return Written(row["id"], row["generation"])
     counted = await pool.fetchrow(QUERIES.application_count, organisation_id)
     return LimitReached(counted["application_count"], counted["application_limit"])
 

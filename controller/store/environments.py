@@ -12,17 +12,12 @@ from uuid import UUID
 import asyncpg
 
 from controller.store.applications import ENVIRONMENT_KINDS, WORKLOAD_KIND
+from controller.store.outcomes import LimitReached, NameTaken, Written
 from controller.store.queries import QUERIES
 
 # Environments per application, production and those being deleted included.
 ENVIRONMENT_LIMIT = 5
 NAME_CONSTRAINT = "environments_application_id_name_key"
-
-
-@dataclass(frozen=True, slots=True)
-class Written:
-    id: UUID
-    generation: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,17 +33,6 @@ class NoEnvironment:
 @dataclass(frozen=True, slots=True)
 class Deleting:
     """The application (on create) or the environment (on update) is being deleted."""
-
-
-@dataclass(frozen=True, slots=True)
-class LimitReached:
-    count: int
-    limit: int
-
-
-@dataclass(frozen=True, slots=True)
-class NameTaken:
-    pass
 
 
 @dataclass(frozen=True, slots=True)
