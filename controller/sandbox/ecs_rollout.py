@@ -61,6 +61,7 @@ class EcsRolloutSimulator:
         self._fail_always: set[str] = set()
         self._doomed: set[str] = set()  # deployment ids whose tasks never start
         self._seen: set[str] = set()  # deployment ids already judged for failure
+        self._primaries: dict[str, str] = {}  # service ARN → the PRIMARY id last published
 
     def fail_next(self, family: str) -> None:
         """The next rollout of this task-definition family fails."""
@@ -90,6 +91,19 @@ class EcsRolloutSimulator:
     def _step_service(self, service: Any) -> None:
         deployments = [dict(d) for d in service.deployments]
         primary = next((d for d in deployments if d["status"] == "PRIMARY"), None)
+        published = self._primaries.get(service.arn)
+        if primary is not None and published is not None and primary["id"] != published:
+            # moto answers forceNewDeployment by renaming the PRIMARY in place; ECS starts
+            # a new deployment of the same revision, the old one draining as it comes up.
+            old = dict(primary, id=published, status="ACTIVE")
+            primary.update(
+                rolloutState="IN_PROGRESS",
+                rolloutStateReason=IN_PROGRESS_REASON.format(id=primary["id"]),
+                runningCount=0,
+                pendingCount=service.desired_count,
+                failedTasks=0,
+            )
+            deployments.insert(deployments.index(primary) + 1, old)
         if primary is None or primary["taskDefinition"] != service.task_definition:
             if primary is not None:
                 primary["status"] = "ACTIVE"
@@ -182,5 +196,6 @@ class EcsRolloutSimulator:
             deployment["updatedAt"] = now
         # One assignment, so a request served meanwhile sees the old list or the new one.
         service.deployments = deployments
+        self._primaries[service.arn] = next(d["id"] for d in deployments if d["status"] == "PRIMARY")
         service.running_count = sum(d["runningCount"] for d in deployments)
         service.pending_count = sum(d["pendingCount"] for d in deployments)

@@ -154,3 +154,23 @@ async def test_run_steps_until_stopped():
     simulator = Counting()
     await asyncio.wait_for(simulator.run(0, stop), timeout=5)
     assert simulator.steps == 3
+
+
+async def test_a_forced_deployment_rolls_the_same_revision_out_again(aws, service):
+    arns, describe = service
+    simulator = EcsRolloutSimulator(region="us-east-1", tasks_per_step=1)
+    for _ in range(3):
+        simulator.step()
+    before = await describe()
+    assert states(before) == [("PRIMARY", "COMPLETED", 3)]
+
+    await update(aws, forceNewDeployment=True)
+    simulator.step()
+    rolling = await describe()
+    assert states(rolling) == [("PRIMARY", "IN_PROGRESS", 1), ("ACTIVE", "COMPLETED", 2)]
+    assert rolling["deployments"][0]["id"] != before["deployments"][0]["id"]
+    assert rolling["deployments"][1]["id"] == before["deployments"][0]["id"]
+    assert {d["taskDefinition"] for d in rolling["deployments"]} == {arns[0]}
+    simulator.step()
+    simulator.step()
+    assert states(await describe()) == [("PRIMARY", "COMPLETED", 3)]
