@@ -54,9 +54,17 @@ NEW_APPLICATION = {
 def application_view(
     row: Mapping[str, Any], organisation: str, spec: CreateApplicationRequest | None = None
 ) -> Application:
-    """`row` is an `application_views` row (or `NEW_APPLICATION` with `spec` given)."""
+    """`row` is an `application_views` row (or `NEW_APPLICATION` with `spec` given).
+
+    The workload fields (compose, capacity) are the production environment's current
+    spec: the environment routes change it after the application was created."""
     spec = spec or CreateApplicationRequest.model_validate(row["spec"])
-    compose = spec.compose_definition
+    production = row.get("production_spec")
+    if production is not None:
+        workload = EnvironmentSpec.model_validate(production)
+        compose, low, high = workload.compose, workload.min_capacity, workload.max_capacity
+    else:
+        compose, low, high = spec.compose_definition, spec.desired_min_capacity, spec.desired_max_capacity
     outputs = row["outputs"] or {}
     essential = next((c for c in compose.containers if c.essential is not False), compose.containers[0])
     return Application(
@@ -67,8 +75,8 @@ def application_view(
         deployment_information=[DeploymentInformation.model_validate(d) for d in row["deployments"]],
         image_reference=essential.image_reference,
         container_names=[c.name for c in compose.containers],
-        min_capacity=spec.desired_min_capacity,
-        max_capacity=spec.desired_max_capacity,
+        min_capacity=low,
+        max_capacity=high,
         desired_count=outputs.get("desiredCount"),
         running_count=outputs.get("runningCount"),
         environment_names=list(row["environment_names"]),

@@ -166,3 +166,18 @@ async def test_maximum_capacity_left_out_follows_the_minimum(tenant):
     response = await tenant.client.post(tenant.applications, json=app_body(minCapacity=3))
     assert response.status_code == 201, response.text
     assert (response.json()["minCapacity"], response.json()["maxCapacity"]) == (3, 3)
+
+
+async def test_the_application_shows_its_production_environments_current_workload(tenant):
+    assert (await tenant.client.post(tenant.applications, json=app_body())).status_code == 201
+    worker = {"name": "worker", "imageReference": {"type": "external", "identifier": "busybox:1"}}
+    changed = await tenant.client.put(
+        f"{tenant.applications}/shop/environments/production",
+        json={"composeDefinition": {"containers": [WEB, worker]}, "minCapacity": 2, "maxCapacity": 5},
+    )
+    assert changed.status_code == 202, changed.text
+    shown = (await tenant.client.get(f"{tenant.applications}/shop")).json()
+    assert shown["containerNames"] == ["web", "worker"]
+    assert (shown["minCapacity"], shown["maxCapacity"]) == (2, 5)
+    listed = (await tenant.client.get(tenant.applications)).json()
+    assert listed[0]["containerNames"] == ["web", "worker"]

@@ -53,7 +53,7 @@ SELECT target.id, (SELECT count(*) FROM queued) AS queued FROM target
 -- name: application_views
 SELECT a.id, a.name, a.spec, a.generation, a.deleted_at IS NOT NULL AS deleting, a.created_at,
        coalesce(envs.names, '{}') AS environment_names,
-       p.id AS production_id, p.generation AS production_generation,
+       p.id AS production_id, p.generation AS production_generation, p.spec AS production_spec,
        s.observed_generation, s.conditions, s.outputs,
        coalesce(d.items, '[]') AS deployments
 FROM applications a
