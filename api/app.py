@@ -18,7 +18,7 @@ from api.problems import (
     on_unavailable,
     on_unexpected,
 )
-from api.v3 import applications, environments
+from api.v3 import applications, compose, environments
 from controller.store.notify import CoalescingNotifier
 from controller.store.pool import create_pool
 
@@ -55,6 +55,7 @@ def create_app(dsn: str, *, pool_size: int = 10) -> Starlette:
             *health.routes,
             *applications.routes,
             *environments.routes,
+            *compose.routes,
             Route("/openapi.json", openapi, methods=["GET"]),
         ],
         exception_handlers=handlers,

@@ -16,6 +16,8 @@ from schemas.v3.environments import (
     EnvironmentSummary,
     UpdateEnvironmentRequest,
 )
+from schemas.v3.compose import Compose
+from schemas.v3.compose_patch import InvalidCompose, PatchComposeRequest
 
 REF = "#/components/schemas/{model}"
 PROBLEM = {
@@ -56,7 +58,7 @@ class Operation:
 
 V3 = "/api/v3/organizations/{organisation}/applications"
 ENVIRONMENTS = V3 + "/{application}/environments"
-REQUESTS = {CreateApplicationRequest, CreateEnvironmentRequest, UpdateEnvironmentRequest}
+REQUESTS = {CreateApplicationRequest, CreateEnvironmentRequest, UpdateEnvironmentRequest, PatchComposeRequest}
 OPERATIONS = [
     Operation(V3, "post", "createApplication", "Create a new application", CreateApplicationRequest, {
         201: ("The created application", Application),
@@ -104,6 +106,18 @@ OPERATIONS = [
         404: ("The environment not found", None),
         409: ("The production environment cannot be deleted", None),
     }),
+    Operation(ENVIRONMENTS + "/{environment}/compose", "get", "getEnvironmentCompose",
+              "Get the compose file for an environment", None, {
+        200: ("The compose definition, with the environment's capacity", Compose),
+        404: ("The application or environment not found", None),
+    }),
+    Operation(ENVIRONMENTS + "/{environment}/compose", "patch", "patchEnvironmentCompose",
+              "Partially update the environment's compose definition", PatchComposeRequest, {
+        202: ("Accepted: the full updated compose definition, converging", Compose),
+        400: ("Invalid compose definition or validation failed", InvalidCompose),
+        404: ("Application or environment not found", None),
+        409: ("The environment is being deleted", None),
+    }),
     Operation("/healthz", "get", "healthz", "Liveness", None, {200: ("Alive", None)}, False),
     Operation("/readyz", "get", "readyz", "Readiness: the database answers", None,
               {200: ("Ready", None), 503: ("Not ready", None)}, False),
@@ -127,7 +141,8 @@ def _parameters(path: str) -> list[dict]:
 
 def build_document() -> dict:
     models = {
-        *REQUESTS, Application, LimitReached, EnvironmentResponse, EnvironmentSummary, EnvironmentLimitReached
+        *REQUESTS, Application, LimitReached, EnvironmentResponse, EnvironmentSummary, EnvironmentLimitReached,
+        Compose, InvalidCompose,
     }
     _, definitions = models_json_schema(
         [(m, "validation" if m in REQUESTS else "serialization") for m in models],

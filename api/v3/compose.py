@@ -1,0 +1,89 @@
+"""`…/environments/{environment}/compose`: read and partially update an environment's compose."""
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from api.auth import authorised_organisation
+from api.bodies import parse_body
+from api.problems import Problem, field_errors
+from api.responses import JSON
+from api.v3.environments import ENVIRONMENT_DELETING, ENVIRONMENT_NOT_FOUND, PREFIX, _check_spot
+from controller.store import environments as store
+from controller.store.applications import ENVIRONMENT_KINDS
+from schemas.desired import EnvironmentSpec
+from schemas.v3.compose import CAPACITY_ORDER, Compose
+from schemas.v3.compose_patch import PatchComposeRequest
+
+INVALID_COMPOSE = "Invalid compose definition or validation failed."
+
+
+def _contract_400(problem: Problem) -> Problem:
+    """`patchEnvironmentCompose_400_response`: `message` plus `errors` as an object, field → message."""
+    errors: dict[str, str] = {}
+    for error in problem.extensions.get("errors", []):
+        field = error["field"] or "compose"
+        errors[field] = f"{errors[field]}; {error['message']}" if field in errors else error["message"]
+    return Problem(400, "Bad Request", INVALID_COMPOSE, errors=errors)
+
+
+def _effective(spec: EnvironmentSpec) -> dict:
+    """The stored compose, with the capacity the environment actually runs with."""
+    changes = {"min_capacity": spec.min_capacity, "max_capacity": spec.max_capacity}
+    return spec.compose.model_copy(update=changes).to_wire()
+
+
+async def _compose_of(request: Request, organisation_id: int) -> dict:
+    rows = await store.environment_views(
+        request.state.pool, organisation_id, request.path_params["application"], request.path_params["environment"]
+    )
+    if not rows:
+        raise Problem(404, "Not Found", ENVIRONMENT_NOT_FOUND)
+    return _effective(EnvironmentSpec.model_validate(rows[0]["spec"]))
+
+
+async def get_compose(request: Request) -> Response:
+    organisation = await authorised_organisation(request, request.path_params["organisation"])
+    return JSON(await _compose_of(request, organisation.id))
+
+
+async def patch_compose(request: Request) -> Response:
+    organisation = await authorised_organisation(request, request.path_params["organisation"])
+    name = request.path_params["environment"]
+
+    def make_spec(stored: dict) -> dict:
+        current = EnvironmentSpec.model_validate(stored)
+        # Capacity not given keeps the environment's current figures, not the compose's own.
+        low = current.min_capacity if patch.min_capacity is None else patch.min_capacity
+        high = current.max_capacity if patch.max_capacity is None else patch.max_capacity
+        if low > high:
+            raise Problem(400, "Bad Request", INVALID_COMPOSE, errors=[{"field": "minCapacity", "message": CAPACITY_ORDER}])
+        wire = {**patch.applied_to(current.compose.to_wire()), "minCapacity": low, "maxCapacity": high}
+        try:
+            compose = Compose.model_validate(wire)
+        except ValidationError as error:
+            raise Problem(400, "Bad Request", INVALID_COMPOSE, errors=field_errors(error)) from None
+        _check_spot(name, compose, low, "spotConfiguration")
+        return current.model_copy(update={"compose": compose, "min_capacity": low, "max_capacity": high}).to_wire()
+
+    try:
+        patch = await parse_body(request, PatchComposeRequest)
+        outcome = await store.update_environment(
+            request.state.pool, organisation.id, request.path_params["application"], name, make_spec
+        )
+    except Problem as problem:
+        raise _contract_400(problem) if problem.status == 400 else problem from None
+    match outcome:
+        case store.NoEnvironment():
+            raise Problem(404, "Not Found", ENVIRONMENT_NOT_FOUND)
+        case store.Deleting():
+            raise Problem(409, "Conflict", ENVIRONMENT_DELETING.format(name=name))
+    request.state.notifier.poke(*ENVIRONMENT_KINDS)
+    return JSON(await _compose_of(request, organisation.id), status_code=202)
+
+
+routes = [
+    Route(PREFIX + "/{environment}/compose", get_compose, methods=["GET"], name="getEnvironmentCompose"),
+    Route(PREFIX + "/{environment}/compose", patch_compose, methods=["PATCH"], name="patchEnvironmentCompose"),
+]
