@@ -18,6 +18,7 @@ from schemas.v3.environments import (
 )
 from schemas.v3.compose import Compose
 from schemas.v3.compose_patch import InvalidCompose, PatchComposeRequest
+from schemas.v3.compose_yaml import ComposeInvalid, ComposeValidated, ValidateComposeRequest
 
 REF = "#/components/schemas/{model}"
 PROBLEM = {
@@ -58,7 +59,8 @@ class Operation:
 
 V3 = "/api/v3/organizations/{organisation}/applications"
 ENVIRONMENTS = V3 + "/{application}/environments"
-REQUESTS = {CreateApplicationRequest, CreateEnvironmentRequest, UpdateEnvironmentRequest, PatchComposeRequest}
+REQUESTS = {CreateApplicationRequest, CreateEnvironmentRequest, UpdateEnvironmentRequest, PatchComposeRequest,
+            ValidateComposeRequest}
 OPERATIONS = [
     Operation(V3, "post", "createApplication", "Create a new application", CreateApplicationRequest, {
         201: ("The created application", Application),
@@ -118,6 +120,12 @@ OPERATIONS = [
         404: ("Application or environment not found", None),
         409: ("The environment is being deleted", None),
     }),
+    Operation("/api/v3/organizations/{organisation}/compose/validate", "post", "validateCompose",
+              "Validate a compose file (no side effects)", ValidateComposeRequest, {
+        200: ("Translated and validated: the compose definition and any warnings", ComposeValidated),
+        404: ("The organisation not found", None),
+        422: ("Invalid YAML input or validation failed", ComposeInvalid),
+    }),
     Operation("/healthz", "get", "healthz", "Liveness", None, {200: ("Alive", None)}, False),
     Operation("/readyz", "get", "readyz", "Readiness: the database answers", None,
               {200: ("Ready", None), 503: ("Not ready", None)}, False),
@@ -142,7 +150,7 @@ def _parameters(path: str) -> list[dict]:
 def build_document() -> dict:
     models = {
         *REQUESTS, Application, LimitReached, EnvironmentResponse, EnvironmentSummary, EnvironmentLimitReached,
-        Compose, InvalidCompose,
+        Compose, InvalidCompose, ComposeValidated, ComposeInvalid,
     }
     _, definitions = models_json_schema(
         [(m, "validation" if m in REQUESTS else "serialization") for m in models],

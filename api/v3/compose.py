@@ -1,5 +1,6 @@
 """`…/environments/{environment}/compose`: read and partially update an environment's compose."""
 
+import orjson
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -15,8 +16,11 @@ from controller.store.applications import ENVIRONMENT_KINDS
 from schemas.desired import EnvironmentSpec
 from schemas.v3.compose import CAPACITY_ORDER, Compose
 from schemas.v3.compose_patch import PatchComposeRequest
+from schemas.v3.compose_yaml import TranslationError, translate
 
 INVALID_COMPOSE = "Invalid compose definition or validation failed."
+VALIDATED = "Docker-compose YAML translated and validated successfully."
+NO_COMPOSE_TEXT = "give the docker-compose YAML as the body, or as `compose` in a JSON object"
 
 
 def _contract_400(problem: Problem) -> Problem:
@@ -83,7 +87,42 @@ async def patch_compose(request: Request) -> Response:
     return JSON(await _compose_of(request, organisation.id), status_code=202)
 
 
+def _yaml_and_suffix(body: bytes, query_suffix: str | None) -> tuple[str, str | None]:
+    """The body is raw YAML, or `validateCompose_request` (`compose`, or `yamlContent`, plus
+    `imageSuffix`); the query's `imageSuffix` wins."""
+    try:
+        wrapper = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        wrapper = None
+    if not isinstance(wrapper, dict):
+        return body.decode("utf-8", errors="replace"), query_suffix
+    text = wrapper.get("compose", wrapper.get("yamlContent"))
+    if not isinstance(text, str):
+        raise TranslationError(NO_COMPOSE_TEXT)
+    suffix = wrapper.get("imageSuffix")
+    return text, query_suffix or (suffix if isinstance(suffix, str) else None)
+
+
+async def validate_compose(request: Request) -> Response:
+    """No side effects: translate, validate as `Compose`, answer."""
+    await authorised_organisation(request, request.path_params["organisation"])
+    try:
+        text, suffix = _yaml_and_suffix(await request.body(), request.query_params.get("imageSuffix"))
+        definition, warnings = translate(text, suffix)
+        compose = Compose.model_validate(definition)
+    except TranslationError as error:
+        return JSON({"error": str(error)}, status_code=422)
+    except ValidationError as error:
+        errors = field_errors(error)
+        summary = "; ".join(f"{e['field'] or 'compose'}: {e['message']}" for e in errors)
+        return JSON({"error": f"{INVALID_COMPOSE} {summary}", "errors": errors}, status_code=422)
+    body = {"message": VALIDATED, "translatedComposeDefinition": compose.to_wire(), "translationWarnings": warnings}
+    return JSON(body)
+
+
 routes = [
     Route(PREFIX + "/{environment}/compose", get_compose, methods=["GET"], name="getEnvironmentCompose"),
     Route(PREFIX + "/{environment}/compose", patch_compose, methods=["PATCH"], name="patchEnvironmentCompose"),
+    Route("/api/v3/organizations/{organisation}/compose/validate", validate_compose, methods=["POST"],
+          name="validateCompose"),
 ]

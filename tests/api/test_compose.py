@@ -121,5 +121,79 @@ async def test_another_organisations_token_sees_nothing(tenant, other_tenant, sh
 async def test_openapi_lists_the_compose_operations(tenant):
     document = (await tenant.client.get("/openapi.json")).json()
     operations = {op["operationId"] for path in document["paths"].values() for op in path.values()}
-    assert {"getEnvironmentCompose", "patchEnvironmentCompose"} <= operations
+    assert {"getEnvironmentCompose", "patchEnvironmentCompose", "validateCompose"} <= operations
     assert {"Compose", "PatchComposeRequest", "InvalidCompose"} <= set(document["components"]["schemas"])
+
+
+COMPOSE_YAML = """
+services:
+  web:
+    image: nginx:1.27
+    ports: ["8080:80"]
+    environment:
+      MODE: prod
+    depends_on:
+      api:
+        condition: service_healthy
+  api:
+    build: .
+    command: ./serve --port 3000
+    expose: ["3000"]
+    healthcheck:
+      test: ["CMD", "curl", "-f", "http://localhost:3000"]
+      interval: 10s
+"""
+
+
+def validate_url(tenant, organisation: str | None = None) -> str:
+    return f"/api/v3/organizations/{organisation or tenant.slug}/compose/validate"
+
+
+async def _snapshot(pool) -> tuple:
+    environments = await pool.fetch("SELECT id, spec, generation FROM environments ORDER BY id")
+    queue = await pool.fetchval("SELECT count(*) FROM work_queue")
+    return [tuple(r) for r in environments], queue
+
+
+async def test_validate_translates_a_valid_compose_and_changes_nothing(tenant, shop, pool):
+    before = await _snapshot(pool)
+    response = await tenant.client.post(validate_url(tenant), json={"compose": COMPOSE_YAML, "imageSuffix": "pr-4"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["message"] == "Docker-compose YAML translated and validated successfully."
+    web, api = body["translatedComposeDefinition"]["containers"]
+    assert web["imageReference"] == {"type": "external", "identifier": "nginx:1.27"}
+    assert web["exposedPorts"] == [80]
+    assert web["environment"] == [{"name": "MODE", "value": "prod"}]
+    assert web["dependsOn"] == [{"containerName": "api", "condition": "HEALTHY"}]
+    assert api["imageReference"] == {"type": "internal", "identifier": "api-pr-4"}
+    assert api["command"] == ["./serve", "--port", "3000"]
+    assert api["healthCheck"]["interval"] == 10
+    assert any("build" in w for w in body["translationWarnings"])
+    # The query's imageSuffix wins; raw YAML works too.
+    raw = await tenant.client.post(validate_url(tenant) + "?imageSuffix=q-1", content=COMPOSE_YAML.encode())
+    assert raw.status_code == 200, raw.text
+    assert raw.json()["translatedComposeDefinition"]["containers"][1]["imageReference"]["identifier"] == "api-q-1"
+    assert await _snapshot(pool) == before
+
+
+async def test_validate_answers_422_listing_the_problems_and_changes_nothing(tenant, shop, pool):
+    before = await _snapshot(pool)
+    broken = await tenant.client.post(validate_url(tenant), json={"compose": "services: [unclosed"})
+    assert broken.status_code == 422
+    assert broken.json() == {"error": "Invalid YAML"}
+    bad = "services:\n  web:\n    image: nginx\n    depends_on: [ghost]\n"
+    invalid = await tenant.client.post(validate_url(tenant), json={"compose": bad})
+    assert invalid.status_code == 422
+    assert "ghost" in invalid.json()["error"]
+    ports = "services:\n  web:\n    image: nginx\n    ports: ['99999']\n"
+    response = await tenant.client.post(validate_url(tenant), json={"compose": ports})
+    assert response.status_code == 422
+    assert {e["field"] for e in response.json()["errors"]} == {"containers.0.exposedPorts.0"}
+    assert (await tenant.client.post(validate_url(tenant), json={"nothing": 1})).status_code == 422
+    assert await _snapshot(pool) == before
+
+
+async def test_validate_is_for_ones_own_organisation(tenant, other_tenant):
+    response = await other_tenant.client.post(validate_url(tenant), json={"compose": COMPOSE_YAML})
+    assert response.status_code == 404
