@@ -62,7 +62,8 @@ async def patch_compose(request: Request) -> Response:
         low = current.min_capacity if patch.min_capacity is None else patch.min_capacity
         high = current.max_capacity if patch.max_capacity is None else patch.max_capacity
         if low > high:
-            raise Problem(400, "Bad Request", INVALID_COMPOSE, errors=[{"field": "minCapacity", "message": CAPACITY_ORDER}])
+            error = {"field": "minCapacity", "message": CAPACITY_ORDER}
+            raise Problem(400, "Bad Request", INVALID_COMPOSE, errors=[error])
         wire = {**patch.applied_to(current.compose.to_wire()), "minCapacity": low, "maxCapacity": high}
         try:
             compose = Compose.model_validate(wire)
