@@ -10,7 +10,7 @@ from api.auth import authorised_organisation
 from api.bodies import parse_body
 from api.problems import Problem, field_errors
 from api.responses import JSON
-from api.v3.environments import ENVIRONMENT_DELETING, ENVIRONMENT_NOT_FOUND, PREFIX, _check_spot
+from api.v3.environments import ENVIRONMENT_DELETING, ENVIRONMENT_NOT_FOUND, PREFIX, check_spot
 from controller.store import environments as store
 from controller.store.applications import ENVIRONMENT_KINDS
 from schemas.desired import EnvironmentSpec
@@ -69,7 +69,7 @@ async def patch_compose(request: Request) -> Response:
             compose = Compose.model_validate(wire)
         except ValidationError as error:
             raise Problem(400, "Bad Request", INVALID_COMPOSE, errors=field_errors(error)) from None
-        _check_spot(name, compose, low, "spotConfiguration")
+        check_spot(name, compose, low, "spotConfiguration")
         return current.model_copy(update={"compose": compose, "min_capacity": low, "max_capacity": high}).to_wire()
 
     try:

@@ -57,7 +57,7 @@ def _capacity(
     return low, high
 
 
-def _check_spot(environment: str, compose: Compose, min_capacity: int, field: str | None = None) -> None:
+def check_spot(environment: str, compose: Compose, min_capacity: int, field: str | None = None) -> None:
     """A mixed spot strategy below two instances is a 400; production runs on-demand anyway."""
     if environment == PRODUCTION:
         return
@@ -89,7 +89,7 @@ def _spec_for(
         spot = wanted.spot_configuration.to_wire()
         compose = Compose.model_validate({**compose.to_wire(), "spotConfiguration": spot})
     low, high = _capacity(wanted.min_capacity, wanted.max_capacity, compose, source)
-    _check_spot(wanted.env_name, compose, low, "spotConfiguration" if wanted.spot_configuration else None)
+    check_spot(wanted.env_name, compose, low, "spotConfiguration" if wanted.spot_configuration else None)
     spec = EnvironmentSpec(
         compose=compose,
         min_capacity=low,
@@ -163,7 +163,7 @@ async def update_environment(request: Request) -> Response:
     def make_spec(stored: dict) -> dict:
         current = EnvironmentSpec.model_validate(stored)
         low, high = _capacity(wanted.min_capacity, wanted.max_capacity, wanted.compose_definition, current)
-        _check_spot(name, wanted.compose_definition, low)
+        check_spot(name, wanted.compose_definition, low)
         changes = {"compose": wanted.compose_definition, "min_capacity": low, "max_capacity": high}
         return current.model_copy(update=changes).to_wire()
 
