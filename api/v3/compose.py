@@ -10,9 +10,8 @@ from api.auth import authorised_organisation
 from api.bodies import parse_body
 from api.problems import Problem, field_errors
 from api.responses import JSON
-from api.v3.environments import ENVIRONMENT_DELETING, ENVIRONMENT_NOT_FOUND, PREFIX, check_spot
+from api.v3.environments import ENVIRONMENT_NOT_FOUND, PREFIX, check_spot, store_update
 from controller.store import environments as store
-from controller.store.applications import ENVIRONMENT_KINDS
 from schemas.desired import EnvironmentSpec
 from schemas.v3.compose import CAPACITY_ORDER, Compose
 from schemas.v3.compose_patch import PatchComposeRequest
@@ -74,17 +73,9 @@ async def patch_compose(request: Request) -> Response:
 
     try:
         patch = await parse_body(request, PatchComposeRequest)
-        outcome = await store.update_environment(
-            request.state.pool, organisation.id, request.path_params["application"], name, make_spec
-        )
+        await store_update(request, organisation.id, name, make_spec)
     except Problem as problem:
         raise _contract_400(problem) if problem.status == 400 else problem from None
-    match outcome:
-        case store.NoEnvironment():
-            raise Problem(404, "Not Found", ENVIRONMENT_NOT_FOUND)
-        case store.Deleting():
-            raise Problem(409, "Conflict", ENVIRONMENT_DELETING.format(name=name))
-    request.state.notifier.poke(*ENVIRONMENT_KINDS)
     return JSON(await _compose_of(request, organisation.id), status_code=202)
 
 

@@ -155,6 +155,20 @@ async def get_environment(request: Request) -> Response:
     return JSON(await _one(request, organisation.id, request.path_params["environment"]))
 
 
+async def store_update(request: Request, organisation_id: int, name: str, make_spec) -> None:
+    """Store the environment's new spec (`make_spec(stored) -> spec`) with its reconcile
+    queued, answer 404/409 as the contract's update routes do, and wake the workers."""
+    outcome = await store.update_environment(
+        request.state.pool, organisation_id, request.path_params["application"], name, make_spec
+    )
+    match outcome:
+        case store.NoEnvironment():
+            raise Problem(404, "Not Found", ENVIRONMENT_NOT_FOUND)
+        case store.Deleting():
+            raise Problem(409, "Conflict", ENVIRONMENT_DELETING.format(name=name))
+    request.state.notifier.poke(*ENVIRONMENT_KINDS)
+
+
 async def update_environment(request: Request) -> Response:
     organisation = await authorised_organisation(request, request.path_params["organisation"])
     name = request.path_params["environment"]
@@ -167,15 +181,7 @@ async def update_environment(request: Request) -> Response:
         changes = {"compose": wanted.compose_definition, "min_capacity": low, "max_capacity": high}
         return current.model_copy(update=changes).to_wire()
 
-    outcome = await store.update_environment(
-        request.state.pool, organisation.id, request.path_params["application"], name, make_spec
-    )
-    match outcome:
-        case store.NoEnvironment():
-            raise Problem(404, "Not Found", ENVIRONMENT_NOT_FOUND)
-        case store.Deleting():
-            raise Problem(409, "Conflict", ENVIRONMENT_DELETING.format(name=name))
-    request.state.notifier.poke(*ENVIRONMENT_KINDS)
+    await store_update(request, organisation.id, name, make_spec)
     return JSON(await _one(request, organisation.id, name), status_code=202)
 
 

@@ -74,7 +74,8 @@ class Platform:
         return {**AWS_ENVIRONMENT, **FAST, "AWS_ENDPOINT_URL": self.aws_url, "DATABASE_URL": self.database_url}
 
     async def wait_for(self, name: str, predicate, timeout: float = 30.0):
-        """Poll GET …/{name} until `predicate(response)` holds; return the last response."""
+        """Poll GET …/applications/{name} (or any path below it) until `predicate(response)`
+        holds; return the last response."""
         async with asyncio.timeout(timeout):
             while True:
                 response = await self.api.get(f"{self.applications}/{name}")

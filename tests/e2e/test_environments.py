@@ -1,21 +1,10 @@
 """A second environment through the API: it converges as its own ECS service, and its
 DELETE tears down only that service, leaving the application and production running."""
 
-import asyncio
-
 from tests.e2e.test_lifecycle import BODY, running
 
 API = "acme_shop_staging"
 PRODUCTION = "acme_shop_production"
-
-
-async def wait_for_environment(platform, name: str, predicate, timeout: float = 30.0):
-    async with asyncio.timeout(timeout):
-        while True:
-            response = await platform.api.get(f"{platform.applications}/shop/environments/{name}")
-            if predicate(response):
-                return response
-            await asyncio.sleep(0.1)
 
 
 async def test_an_environment_converges_and_is_torn_down_alone(platform, controller, ecs, pool):
@@ -25,7 +14,7 @@ async def test_an_environment_converges_and_is_torn_down_alone(platform, control
     created = await platform.api.post(f"{platform.applications}/shop/environments", json=body)
     assert created.status_code == 201, created.text
 
-    shown = (await wait_for_environment(platform, "staging", running)).json()
+    shown = (await platform.wait_for("shop/environments/staging", running)).json()
     assert (shown["desiredCount"], shown["runningCount"], shown["deploymentStatus"]) == (1, 1, "COMPLETED")
     [service] = (await ecs.describe_services(cluster="berth", services=[API]))["services"]
     assert service["status"] == "ACTIVE" and service["desiredCount"] == 1
@@ -35,7 +24,7 @@ async def test_an_environment_converges_and_is_torn_down_alone(platform, control
     await platform.wait_for("shop", running)
 
     assert (await platform.api.delete(f"{platform.applications}/shop/environments/staging")).status_code == 204
-    await wait_for_environment(platform, "staging", lambda r: r.status_code == 404)
+    await platform.wait_for("shop/environments/staging", lambda r: r.status_code == 404)
     services = (await ecs.describe_services(cluster="berth", services=[API]))["services"]
     assert all(s["status"] != "ACTIVE" for s in services)
     assert (await ecs.list_task_definitions(familyPrefix=API))["taskDefinitionArns"] == []
