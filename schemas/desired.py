@@ -1,11 +1,22 @@
 """The desired state of one environment: what its reconcilers make real."""
 
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field
 
+from schemas.v3.applications import DatabaseRequest, FilesystemRequest
 from schemas.v3.compose import Compose, EnvironmentVariable
 from schemas.wire import CamelModel
+
+IMAGE_TAG_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
+
+
+class RunState(StrEnum):
+    """`stopped` keeps every resource but runs no task (desiredCount 0)."""
+
+    RUNNING = "running"
+    STOPPED = "stopped"
 
 
 class EnvironmentSpec(CamelModel):
@@ -15,5 +26,15 @@ class EnvironmentSpec(CamelModel):
     min_capacity: Annotated[int, Field(ge=0, le=1000)] = 1
     max_capacity: Annotated[int, Field(ge=0, le=1000)] = 1
     variables: list[EnvironmentVariable] = Field(default_factory=list)
-    # The contract's `imageSuffix`: kept for the image-tag work; nothing acts on it yet.
+    # The contract's `imageSuffix`: appended to internal images' tags (`tag-suffix`).
     image_suffix: str | None = None
+    # Each environment gets its own instance and file system; new environments inherit
+    # the application's request.
+    database: DatabaseRequest | None = None
+    filesystem: FilesystemRequest | None = None
+    state: RunState = RunState.RUNNING
+    # `PUT …/state` restart/redeploy raise it; the workload reconciler forces one new
+    # deployment each time it moves past the value it last acted on.
+    restarts: Annotated[int, Field(ge=0)] = 0
+    # `PUT …/state` `imageTag`: the tag internal images run, in place of their own.
+    image_tag: Annotated[str, Field(pattern=IMAGE_TAG_PATTERN)] | None = None

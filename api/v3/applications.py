@@ -28,6 +28,8 @@ def production_spec(request: CreateApplicationRequest) -> EnvironmentSpec:
         min_capacity=request.desired_min_capacity,
         max_capacity=request.desired_max_capacity,
         variables=request.environment or [],
+        database=request.database,
+        filesystem=request.filesystem,
     )
 
 

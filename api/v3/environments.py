@@ -96,6 +96,8 @@ def _spec_for(
         max_capacity=high,
         variables=_variables(wanted, source.variables if source else []),
         image_suffix=wanted.image_suffix,
+        database=base.database if base else None,
+        filesystem=base.filesystem if base else None,
     )
     return spec.to_wire()
 
@@ -113,7 +115,7 @@ async def create_environment(request: Request) -> Response:
                 raise _bad_field("cloneConfigurationFrom", NO_CLONE_SOURCE.format(name=wanted.clone_configuration_from))
             source = EnvironmentSpec.model_validate(found)
         production = None
-        if source is None and wanted.compose_definition is None:
+        if source is None:  # production's database and filesystem are inherited too
             found = await sources.spec(PRODUCTION)
             production = EnvironmentSpec.model_validate(found) if found is not None else None
         return _spec_for(wanted, production, source)

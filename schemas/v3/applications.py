@@ -23,6 +23,9 @@ class DatabaseRequest(CamelModel):
     instance_class: Annotated[str, Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")] = "db.t4g.micro"
     storage_gb: Annotated[int, Field(ge=20, le=65536)] = 20
     multi_az: bool = False
+    # Beyond the contract, as Terraform's `skip_final_snapshot`: a teardown takes a final
+    # snapshot unless this says not to (or the delete request's `skipFinalSnapshot`).
+    skip_final_snapshot: bool = False
 
 
 class FilesystemRequest(CamelModel):
