@@ -25,7 +25,8 @@ class DatabaseRequest(CamelModel):
     multi_az: bool = False
     # Beyond the contract, as Terraform's `skip_final_snapshot`: a teardown takes a final
     # snapshot unless this says not to (or the delete request's `skipFinalSnapshot`).
-    skip_final_snapshot: bool = False
+    # Left out (None) it means False, and stays out of the stored and echoed body.
+    skip_final_snapshot: bool | None = None
 
 
 class FilesystemRequest(CamelModel):
