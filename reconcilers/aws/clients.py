@@ -10,9 +10,25 @@ from reconcilers.aws.config import AwsConfig
 
 SDK_ATTEMPTS = 3  # sends, first one included
 
+# attribute -> botocore service name, for the clients with the standard retry policy
+SERVICES = {
+    "ecs": "ecs",
+    "ec2": "ec2",
+    "rds": "rds",
+    "secretsmanager": "secretsmanager",
+    "efs": "efs",
+    "servicediscovery": "servicediscovery",
+    "autoscaling": "application-autoscaling",
+    "logs": "logs",
+    "cloudwatch": "cloudwatch",
+    "ecr": "ecr",
+}
+
 
 class AwsClients:
-    """`async with AwsClients(config) as clients:` gives `clients.ecs` and `clients.ec2`.
+    """`async with AwsClients(config) as clients:` gives one client per AWS service berth
+    drives: `ecs`, `ec2`, `rds`, `secretsmanager`, `efs`, `servicediscovery`,
+    `autoscaling` (Application Auto Scaling), `logs`, `cloudwatch`, `ecr`.
 
     botocore retries throttling and 5xx itself (standard mode); `calls.call` adds a
     few jittered attempts on top for what survives that, then gives up to the runtime.
@@ -25,6 +41,14 @@ class AwsClients:
     ecs: Any
     ecs_once: Any
     ec2: Any
+    rds: Any
+    secretsmanager: Any
+    efs: Any
+    servicediscovery: Any
+    autoscaling: Any
+    logs: Any
+    cloudwatch: Any
+    ecr: Any
 
     def __init__(
         self,
@@ -54,11 +78,12 @@ class AwsClients:
     async def __aenter__(self) -> "AwsClients":
         async with AsyncExitStack() as stack:
             arguments = self._client_arguments()
-            self.ecs = await stack.enter_async_context(self._session.client("ecs", **arguments))
             self.ecs_once = await stack.enter_async_context(
                 self._session.client("ecs", **self._client_arguments(single_attempt=True))
             )
-            self.ec2 = await stack.enter_async_context(self._session.client("ec2", **arguments))
+            for attribute, service in SERVICES.items():
+                client = await stack.enter_async_context(self._session.client(service, **arguments))
+                setattr(self, attribute, client)
             self._stack = stack.pop_all()
         return self
 

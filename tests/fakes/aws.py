@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from reconcilers.aws.clients import SERVICES
 from reconcilers.ports import DeploymentRecord, EnvironmentRecord, StatusUpdate
 
 AWS_REGION = "us-east-1"
@@ -175,13 +176,18 @@ class RecordingClients:
     ecs: RecordingClient
     ecs_once: RecordingClient
     ec2: RecordingClient
+    rds: RecordingClient
+    secretsmanager: RecordingClient
+    efs: RecordingClient
+    servicediscovery: RecordingClient
+    autoscaling: RecordingClient
+    logs: RecordingClient
+    cloudwatch: RecordingClient
+    ecr: RecordingClient
 
     @classmethod
     def around(cls, clients: Any, crash_after: Iterable[str] = ()) -> "RecordingClients":
         crash = set(crash_after)
         ecs = RecordingClient(clients.ecs, crash)
-        return cls(
-            ecs=ecs,
-            ecs_once=RecordingClient(clients.ecs_once, crash, calls=ecs.calls),
-            ec2=RecordingClient(clients.ec2, crash),
-        )
+        others = {name: RecordingClient(getattr(clients, name), crash) for name in SERVICES if name != "ecs"}
+        return cls(ecs=ecs, ecs_once=RecordingClient(clients.ecs_once, crash, calls=ecs.calls), **others)
