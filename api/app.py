@@ -19,6 +19,7 @@ from api.problems import (
     on_unexpected,
 )
 from api.v3 import applications, compose, environments
+from api.v3 import containers, state, variables
 from controller.store.notify import CoalescingNotifier
 from controller.store.pool import create_pool
 
@@ -56,6 +57,9 @@ def create_app(dsn: str, *, pool_size: int = 10) -> Starlette:
             *applications.routes,
             *environments.routes,
             *compose.routes,
+            *state.routes,
+            *containers.routes,
+            *variables.routes,
             Route("/openapi.json", openapi, methods=["GET"]),
         ],
         exception_handlers=handlers,

@@ -1,0 +1,32 @@
+"""`PUT …/environments/{environment}/state`: start, stop, restart or redeploy (desired state only)."""
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from api.auth import authorised_organisation
+from api.bodies import parse_body
+from api.problems import Problem
+from api.v3.environments import PREFIX, store_update
+from schemas.desired import EnvironmentSpec
+from schemas.v3.state import NOTHING_RUNS, StoppedEnvironment, UpdateEnvironmentStateRequest, next_spec
+
+
+async def update_environment_state(request: Request) -> Response:
+    organisation = await authorised_organisation(request, request.path_params["organisation"])
+    name = request.path_params["environment"]
+    wanted = await parse_body(request, UpdateEnvironmentStateRequest)
+
+    def make_spec(stored: dict) -> dict:
+        try:
+            return next_spec(EnvironmentSpec.model_validate(stored), wanted).to_wire()
+        except StoppedEnvironment as stopped:
+            raise Problem(409, "Conflict", NOTHING_RUNS.format(name=name, action=str(stopped))) from None
+
+    await store_update(request, organisation.id, name, make_spec)
+    return Response(status_code=204)
+
+
+routes = [
+    Route(PREFIX + "/{environment}/state", update_environment_state, methods=["PUT"], name="updateEnvironmentState"),
+]

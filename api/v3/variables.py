@@ -1,0 +1,128 @@
+"""`…/environments/{environment}/variables`: list, replace all, set one, delete one.
+
+The contract spells the path parameters `{api_organisation}/{api_application}/
+{api_environment}/{api_variable}`; the URLs are the same as every other environment
+route's, so the routes share their parameter names (and `store_update`).
+"""
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from api.auth import authorised_organisation
+from api.bodies import parse_body
+from api.problems import INVALID_BODY, Problem
+from api.responses import JSON
+from api.v3.environments import ENVIRONMENT_NOT_FOUND, PREFIX, store_update
+from controller.store import environments as store
+from schemas.desired import EnvironmentSpec
+from schemas.v3.compose import EnvironmentVariable
+from schemas.v3.variables import (
+    BulkSetVariablesRequest,
+    UpdateVariableRequest,
+    Variable,
+    as_object,
+    database_name_reason,
+)
+
+VARIABLE_NOT_FOUND = "Variable not found"
+# The contract's name for the path parameter naming the variable.
+VARIABLE_PARAMETER = "api_variable"
+
+
+def _bad(field: str, message: str) -> Problem:
+    return Problem(400, "Bad Request", INVALID_BODY, errors=[{"field": field, "pointer": "/" + field.replace(".", "/"),
+                                                              "message": message}])
+
+
+def _check_database_names(spec: EnvironmentSpec, variables: list[EnvironmentVariable], field: str) -> None:
+    """With a database, the connection secret's names are taken (`field` may hold `{index}`)."""
+    if spec.database is None:
+        return
+    for index, variable in enumerate(variables):
+        if reason := database_name_reason(variable.name):
+            raise _bad(field.format(index=index), reason)
+
+
+async def _variables_of(request: Request, organisation_id: int) -> list[EnvironmentVariable]:
+    rows = await store.environment_views(
+        request.state.pool, organisation_id, request.path_params["application"], request.path_params["environment"]
+    )
+    if not rows:
+        raise Problem(404, "Not Found", ENVIRONMENT_NOT_FOUND)
+    return EnvironmentSpec.model_validate(rows[0]["spec"]).variables
+
+
+async def list_variables(request: Request) -> Response:
+    organisation = await authorised_organisation(request, request.path_params["organisation"])
+    return JSON(as_object(await _variables_of(request, organisation.id)))
+
+
+async def bulk_set_variables(request: Request) -> Response:
+    organisation = await authorised_organisation(request, request.path_params["organisation"])
+    wanted = await parse_body(request, BulkSetVariablesRequest)
+    variables = [v.stored() for v in wanted.environment]
+
+    def make_spec(stored: dict) -> dict:
+        current = EnvironmentSpec.model_validate(stored)
+        _check_database_names(current, variables, "environment.{index}.name")
+        return current.model_copy(update={"variables": variables}).to_wire()
+
+    await store_update(request, organisation.id, request.path_params["environment"], make_spec)
+    return JSON(as_object(variables))
+
+
+def _path_variable(request: Request, value: str) -> EnvironmentVariable:
+    """The variable the path names, with `value`; a bad name is a 400 naming the parameter."""
+    try:
+        return Variable(name=request.path_params["variable"], value=value).stored()
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        raise _bad(VARIABLE_PARAMETER, first["msg"].removeprefix("Value error, ")) from None
+
+
+async def update_variable(request: Request) -> Response:
+    """Sets the variable, adding it when the environment has none of that name (Quant Cloud's
+    clients set variables one by one this way, keeping the others)."""
+    organisation = await authorised_organisation(request, request.path_params["organisation"])
+    wanted = await parse_body(request, UpdateVariableRequest)
+    variable = _path_variable(request, wanted.value)
+
+    def make_spec(stored: dict) -> dict:
+        current = EnvironmentSpec.model_validate(stored)
+        _check_database_names(current, [variable], VARIABLE_PARAMETER)
+        names = [v.name for v in current.variables]
+        variables = list(current.variables)
+        if variable.name in names:
+            variables[names.index(variable.name)] = variable
+        else:
+            variables.append(variable)
+        return current.model_copy(update={"variables": variables}).to_wire()
+
+    await store_update(request, organisation.id, request.path_params["environment"], make_spec)
+    return JSON(variable.to_wire())
+
+
+async def delete_variable(request: Request) -> Response:
+    organisation = await authorised_organisation(request, request.path_params["organisation"])
+    name = request.path_params["variable"]
+
+    def make_spec(stored: dict) -> dict:
+        current = EnvironmentSpec.model_validate(stored)
+        kept = [v for v in current.variables if v.name != name]
+        if len(kept) == len(current.variables):
+            raise Problem(404, "Not Found", VARIABLE_NOT_FOUND)
+        return current.model_copy(update={"variables": kept}).to_wire()
+
+    await store_update(request, organisation.id, request.path_params["environment"], make_spec)
+    return Response(status_code=204)
+
+
+VARIABLES = PREFIX + "/{environment}/variables"
+routes = [
+    Route(VARIABLES, list_variables, methods=["GET"], name="listEnvironmentVariables"),
+    Route(VARIABLES, bulk_set_variables, methods=["PUT"], name="bulkSetEnvironmentVariables"),
+    Route(VARIABLES + "/{variable}", update_variable, methods=["PUT"], name="updateEnvironmentVariable"),
+    Route(VARIABLES + "/{variable}", delete_variable, methods=["DELETE"], name="deleteEnvironmentVariable"),
+]
