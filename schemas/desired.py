@@ -7,6 +7,7 @@ from pydantic import Field
 
 from schemas.v3.applications import DatabaseRequest, FilesystemRequest
 from schemas.v3.compose import Compose, EnvironmentVariable
+from schemas.v3.scaling import ScalingPolicy
 from schemas.wire import CamelModel
 
 IMAGE_TAG_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
@@ -38,3 +39,5 @@ class EnvironmentSpec(CamelModel):
     restarts: Annotated[int, Field(ge=0)] = 0
     # `PUT …/state` `imageTag`: the tag internal images run, in place of their own.
     image_tag: Annotated[str, Field(pattern=IMAGE_TAG_PATTERN)] | None = None
+    # `…/scaling-policies`: target-tracking policies, at most one per metric and per name.
+    scaling_policies: list[ScalingPolicy] = Field(default_factory=list)

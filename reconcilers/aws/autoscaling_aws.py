@@ -1,0 +1,155 @@
+"""Application Auto Scaling calls for an ECS service: observe its target and policies,
+apply one planned action.
+
+Every action is safe to replay: registering a target or putting a policy again sets
+the same values, and deleting what is already gone counts as done.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from reconcilers.aws.autoscaling_plan import (
+    SCALABLE_DIMENSION,
+    SERVICE_NAMESPACE,
+    TARGET_TRACKING,
+    DeletePolicy,
+    DeregisterTarget,
+    ObservedPolicy,
+    ObservedTarget,
+    PutPolicy,
+    RegisterTarget,
+    ScalingAction,
+    ScalingObservation,
+    TargetTracking,
+)
+from reconcilers.aws.calls import call, call_unless_absent
+
+ABSENT_CODES = ("ObjectNotFoundException",)
+NOT_SUSPENDED = {
+    "DynamicScalingInSuspended": False,
+    "DynamicScalingOutSuspended": False,
+    "ScheduledScalingSuspended": False,
+}
+
+
+def _where(resource_id: str) -> dict[str, str]:
+    return {
+        "ServiceNamespace": SERVICE_NAMESPACE,
+        "ResourceId": resource_id,
+        "ScalableDimension": SCALABLE_DIMENSION,
+    }
+
+
+def observed_target(description: Mapping[str, Any]) -> ObservedTarget:
+    suspended = description.get("SuspendedState") or {}
+    return ObservedTarget(
+        min_capacity=int(description["MinCapacity"]),
+        max_capacity=int(description["MaxCapacity"]),
+        suspended=any(bool(value) for value in suspended.values()),
+    )
+
+
+def observed_tracking(description: Mapping[str, Any]) -> TargetTracking | None:
+    """The policy as berth would have written it, or None when berth never writes its kind."""
+    config = description.get("TargetTrackingScalingPolicyConfiguration") or {}
+    predefined = config.get("PredefinedMetricSpecification") or {}
+    if (
+        description.get("PolicyType") != TARGET_TRACKING
+        or not predefined.get("PredefinedMetricType")
+        or predefined.get("ResourceLabel")
+        or config.get("DisableScaleIn")
+        or config.get("ScaleInCooldown") is None
+        or config.get("ScaleOutCooldown") is None
+    ):
+        return None
+    return TargetTracking(
+        name=description["PolicyName"],
+        metric_type=predefined["PredefinedMetricType"],
+        target_value=float(config["TargetValue"]),
+        scale_in_cooldown=int(config["ScaleInCooldown"]),
+        scale_out_cooldown=int(config["ScaleOutCooldown"]),
+    )
+
+
+async def observe_scaling(autoscaling: Any, resource_id: str) -> ScalingObservation:
+    """The service's scalable target and every scaling policy on it (two reads, more only
+    past a hundred policies)."""
+    answer = await call(
+        autoscaling.describe_scalable_targets,
+        ServiceNamespace=SERVICE_NAMESPACE,
+        ResourceIds=[resource_id],
+        ScalableDimension=SCALABLE_DIMENSION,
+    )
+    found = [t for t in answer.get("ScalableTargets", ()) if t.get("ResourceId") == resource_id]
+    target = observed_target(found[0]) if found else None
+    policies: list[ObservedPolicy] = []
+    token: str | None = None
+    while True:
+        paging = {"NextToken": token} if token else {}
+        page = await call(autoscaling.describe_scaling_policies, **_where(resource_id), **paging)
+        for found_policy in page.get("ScalingPolicies", ()):
+            # Filtered again: a resource id filter is not necessarily an exact match.
+            if (found_policy.get("ResourceId"), found_policy.get("ScalableDimension")) != (
+                resource_id,
+                SCALABLE_DIMENSION,
+            ):
+                continue
+            name, arn = found_policy["PolicyName"], found_policy["PolicyARN"]
+            policies.append(ObservedPolicy(name, arn, observed_tracking(found_policy)))
+        token = page.get("NextToken")
+        if not token:
+            break
+    return ScalingObservation(target, tuple(policies))
+
+
+def policy_request(resource_id: str, policy: TargetTracking) -> dict[str, Any]:
+    return {
+        **_where(resource_id),
+        "PolicyName": policy.name,
+        "PolicyType": TARGET_TRACKING,
+        "TargetTrackingScalingPolicyConfiguration": {
+            "TargetValue": policy.target_value,
+            "PredefinedMetricSpecification": {"PredefinedMetricType": policy.metric_type},
+            "ScaleInCooldown": policy.scale_in_cooldown,
+            "ScaleOutCooldown": policy.scale_out_cooldown,
+            "DisableScaleIn": False,
+        },
+    }
+
+
+async def apply_scaling_action(autoscaling: Any, action: ScalingAction) -> str | None:
+    """Performs `action`; the policy's ARN for `PutPolicy`, None otherwise."""
+    match action:
+        case RegisterTarget(resource_id, low, high):
+            await call(
+                autoscaling.register_scalable_target,
+                **_where(resource_id),
+                MinCapacity=low,
+                MaxCapacity=high,
+                SuspendedState=NOT_SUSPENDED,
+            )
+        case PutPolicy(resource_id, policy):
+            answer = await call(autoscaling.put_scaling_policy, **policy_request(resource_id, policy))
+            return answer["PolicyARN"]
+        case DeletePolicy(resource_id, name):
+            await call_unless_absent(
+                autoscaling.delete_scaling_policy, absent=ABSENT_CODES, PolicyName=name, **_where(resource_id)
+            )
+        case DeregisterTarget(resource_id):
+            await call_unless_absent(
+                autoscaling.deregister_scalable_target, absent=ABSENT_CODES, **_where(resource_id)
+            )
+    return None
+
+
+def describe_action(action: ScalingAction) -> str:
+    match action:
+        case RegisterTarget(resource_id, low, high):
+            return f"registered {resource_id} with capacity {low}..{high}"
+        case PutPolicy(resource_id, policy):
+            return f"put policy {policy.name} ({policy.metric_type} at {policy.target_value:g})"
+        case DeletePolicy(resource_id, name):
+            return f"deleted policy {name}"
+        case DeregisterTarget(resource_id):
+            return f"deregistered {resource_id}"
+    raise AssertionError(action)
