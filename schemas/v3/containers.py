@@ -2,9 +2,9 @@
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from schemas.v3.compose import NAME_PATTERN, Container
+from schemas.v3.compose import NAME_PATTERN, RESERVATION_ABOVE_LIMIT, Container
 
 NAME_MISMATCH = "the body names container {given!r}, but the path names {path!r}; a container cannot be renamed here"
 
@@ -14,6 +14,20 @@ class UpdateContainerRequest(Container):
     may be left out (the path names the container) or must be the path's."""
 
     name: Annotated[str, Field(min_length=1, max_length=255, pattern=NAME_PATTERN)] | None = None
+
+    @model_validator(mode="after")
+    def _reservation_within_limit(self) -> "UpdateContainerRequest":
+        """Replaces `Container`'s check of the same name by the field check below, which
+        names `memoryReservation` in the 400."""
+        return self
+
+    @field_validator("memory_reservation")
+    @classmethod
+    def _reservation_not_above_memory(cls, reservation: int | None, info: ValidationInfo) -> int | None:
+        memory = info.data.get("memory")
+        if memory and reservation and reservation > memory:
+            raise ValueError(RESERVATION_ABOVE_LIMIT)
+        return reservation
 
     def named(self, name: str) -> Container:
         """The container to store, named as the path names it."""
