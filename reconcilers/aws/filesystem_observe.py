@@ -1,0 +1,162 @@
+"""Observing an environment's EFS file system: the file system (by its creation token),
+its access points and mount targets (with their security groups), and its NFS
+security group. Reads only.
+
+Per pass: DescribeFileSystems, DescribeAccessPoints, DescribeMountTargets, one
+DescribeMountTargetSecurityGroups per available mount target, DescribeSecurityGroups.
+"""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from reconcilers.aws.calls import call, call_unless_absent
+from reconcilers.aws.filesystem_plan import (
+    AVAILABLE,
+    FilesystemObservation,
+    IngressRule,
+    ObservedAccessPoint,
+    ObservedFileSystem,
+    ObservedMountTarget,
+    ObservedSecurityGroup,
+    creation_token,
+    security_group_name,
+)
+from reconcilers.aws.naming import ENVIRONMENT_ID_KEY
+
+FILE_SYSTEM_GONE = ("FileSystemNotFound",)
+MOUNT_TARGET_GONE = ("MountTargetNotFound",)
+GROUP_GONE = ("InvalidGroup.NotFound", "InvalidGroupId.NotFound", "InvalidGroupId.Malformed")
+PAGE = 100
+
+
+def tag_owner(tags: Iterable[Mapping[str, str]] | None) -> str:
+    """The `berth:environment-id` among EFS/EC2 tags (`[{Key, Value}]`); "" when untagged."""
+    return next((t.get("Value", "") for t in tags or () if t.get("Key") == ENVIRONMENT_ID_KEY), "")
+
+
+def _port(value: Any) -> int | None:
+    return None if value is None or int(value) == -1 else int(value)
+
+
+def ingress_rules(permissions: Iterable[Mapping[str, Any]]) -> frozenset[IngressRule]:
+    """EC2's `IpPermissions`, one rule per source."""
+    rules = set()
+    for p in permissions:
+        head = (str(p.get("IpProtocol", "-1")), _port(p.get("FromPort")), _port(p.get("ToPort")))
+        for pair in p.get("UserIdGroupPairs") or ():
+            rules.add(IngressRule(*head, "group", pair["GroupId"]))
+        for r in p.get("IpRanges") or ():
+            rules.add(IngressRule(*head, "cidr", r["CidrIp"]))
+        for r in p.get("Ipv6Ranges") or ():
+            rules.add(IngressRule(*head, "cidr6", r["CidrIpv6"]))
+        for r in p.get("PrefixListIds") or ():
+            rules.add(IngressRule(*head, "prefix-list", r["PrefixListId"]))
+    return frozenset(rules)
+
+
+def ip_permission(rule: IngressRule) -> dict[str, Any]:
+    """The inverse of `ingress_rules` for one rule: what Authorize/Revoke take."""
+    permission: dict[str, Any] = {"IpProtocol": rule.protocol}
+    if rule.from_port is not None:
+        permission["FromPort"] = rule.from_port
+    if rule.to_port is not None:
+        permission["ToPort"] = rule.to_port
+    match rule.source_kind:
+        case "group":
+            permission["UserIdGroupPairs"] = [{"GroupId": rule.source}]
+        case "cidr":
+            permission["IpRanges"] = [{"CidrIp": rule.source}]
+        case "cidr6":
+            permission["Ipv6Ranges"] = [{"CidrIpv6": rule.source}]
+        case _:
+            permission["PrefixListIds"] = [{"PrefixListId": rule.source}]
+    return permission
+
+
+async def observe_file_system(efs: Any, environment_id: str) -> ObservedFileSystem | None:
+    answer = await call(efs.describe_file_systems, CreationToken=creation_token(environment_id))
+    systems = answer.get("FileSystems") or ()
+    if not systems:
+        return None
+    fs = systems[0]  # a creation token names at most one file system
+    return ObservedFileSystem(fs["FileSystemId"], fs.get("LifeCycleState", ""), tag_owner(fs.get("Tags")))
+
+
+async def observe_access_points(efs: Any, file_system_id: str) -> tuple[ObservedAccessPoint, ...]:
+    answer = await call_unless_absent(
+        efs.describe_access_points, absent=FILE_SYSTEM_GONE, FileSystemId=file_system_id, MaxResults=PAGE
+    )
+    found = []
+    for ap in (answer or {}).get("AccessPoints") or ():
+        posix = ap.get("PosixUser") or {}
+        found.append(
+            ObservedAccessPoint(
+                access_point_id=ap["AccessPointId"],
+                state=ap.get("LifeCycleState", ""),
+                owner=tag_owner(ap.get("Tags")),
+                path=(ap.get("RootDirectory") or {}).get("Path", "/"),
+                uid=posix.get("Uid"),
+                gid=posix.get("Gid"),
+            )
+        )
+    return tuple(found)
+
+
+async def observe_mount_targets(efs: Any, file_system_id: str) -> tuple[ObservedMountTarget, ...]:
+    answer = await call_unless_absent(
+        efs.describe_mount_targets, absent=FILE_SYSTEM_GONE, FileSystemId=file_system_id, MaxItems=PAGE
+    )
+    found = []
+    for target in (answer or {}).get("MountTargets") or ():
+        state, groups = target.get("LifeCycleState", ""), ()
+        if state == AVAILABLE:  # AWS answers for available mount targets only
+            described = await call_unless_absent(
+                efs.describe_mount_target_security_groups,
+                absent=MOUNT_TARGET_GONE,
+                MountTargetId=target["MountTargetId"],
+            )
+            groups = tuple(sorted((described or {}).get("SecurityGroups") or ()))
+        found.append(ObservedMountTarget(target["MountTargetId"], target["SubnetId"], state, groups))
+    return tuple(found)
+
+
+def _group(described: Mapping[str, Any] | None) -> ObservedSecurityGroup | None:
+    groups = (described or {}).get("SecurityGroups") or ()
+    if not groups:
+        return None
+    group = min(groups, key=lambda g: g["GroupId"])
+    return ObservedSecurityGroup(
+        group["GroupId"], tag_owner(group.get("Tags")), ingress_rules(group.get("IpPermissions") or ())
+    )
+
+
+async def observe_security_group(
+    ec2: Any, environment_id: str, vpc_id: str | None, recorded_id: str | None = None
+) -> ObservedSecurityGroup | None:
+    """By name inside the VPC; without a VPC (teardown, the network gone), by the id the
+    status recorded, else by name and this environment's tag anywhere."""
+    name = {"Name": "group-name", "Values": [security_group_name(environment_id)]}
+    if vpc_id:
+        filters = [name, {"Name": "vpc-id", "Values": [vpc_id]}]
+        return _group(await call(ec2.describe_security_groups, Filters=filters))
+    if recorded_id:
+        found = _group(await call_unless_absent(ec2.describe_security_groups, absent=GROUP_GONE, GroupIds=[recorded_id]))
+        if found is not None:
+            return found
+    filters = [name, {"Name": f"tag:{ENVIRONMENT_ID_KEY}", "Values": [environment_id]}]
+    return _group(await call(ec2.describe_security_groups, Filters=filters))
+
+
+async def observe_filesystem(
+    efs: Any, ec2: Any, environment_id: str, vpc_id: str | None, recorded_group_id: str | None = None
+) -> FilesystemObservation:
+    fs = await observe_file_system(efs, environment_id)
+    group = await observe_security_group(ec2, environment_id, vpc_id, recorded_group_id)
+    if fs is None:
+        return FilesystemObservation(security_group=group)
+    return FilesystemObservation(
+        file_system=fs,
+        access_points=await observe_access_points(efs, fs.file_system_id),
+        mount_targets=await observe_mount_targets(efs, fs.file_system_id),
+        security_group=group,
+    )
