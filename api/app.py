@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from api import health
 from api.auth import TokenCache
+from api.cloud_reads import CloudReadsFactory, CloudRejected, CloudUnavailable, on_cloud_rejected, on_cloud_unavailable
 from api.openapi import build_document, openapi
 from api.problems import (
     Problem,
@@ -20,6 +21,7 @@ from api.problems import (
 )
 from api.v3 import applications, compose, environments
 from api.v3 import containers, state, variables
+from api.v3 import ecr_login, logs, metrics
 from controller.store.notify import CoalescingNotifier
 from controller.store.pool import create_pool
 
@@ -34,13 +36,17 @@ UNAVAILABLE_ERRORS = (
 )
 
 
-def create_app(dsn: str, *, pool_size: int = 10) -> Starlette:
+def create_app(dsn: str, *, pool_size: int = 10, cloud: CloudReadsFactory | None = None) -> Starlette:
+    """`cloud` opens the logs, metrics and registry reads for the app's lifetime; without
+    it those routes answer 503."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict]:
         pool = await create_pool(dsn, min_size=min(2, pool_size), max_size=pool_size)
         notifier = CoalescingNotifier(pool)
         try:
-            yield {"pool": pool, "tokens": TokenCache(), "notifier": notifier}
+            async with cloud() if cloud is not None else contextlib.nullcontext() as reads:
+                yield {"pool": pool, "tokens": TokenCache(), "notifier": notifier, "cloud": reads}
         finally:
             await notifier.flush()
             await pool.close()
@@ -50,16 +56,21 @@ def create_app(dsn: str, *, pool_size: int = 10) -> Starlette:
         HTTPException: on_http_exception,
         Exception: on_unexpected,
         **dict.fromkeys(UNAVAILABLE_ERRORS, on_unavailable),
+        CloudRejected: on_cloud_rejected,
+        CloudUnavailable: on_cloud_unavailable,
     }
     app = Starlette(
         routes=[
             *health.routes,
+            *ecr_login.routes,  # before `…/applications/{application}`, which would take it
             *applications.routes,
             *environments.routes,
             *compose.routes,
             *state.routes,
             *containers.routes,
             *variables.routes,
+            *logs.routes,
+            *metrics.routes,
             Route("/openapi.json", openapi, methods=["GET"]),
         ],
         exception_handlers=handlers,

@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
             import uvicorn
 
             os.environ.setdefault("DATABASE_URL", _database_url(settings))
-            uvicorn.run("api.main:app", host=args.host, port=args.port, workers=args.workers,
+            uvicorn.run("controller.api_main:app", host=args.host, port=args.port, workers=args.workers,
                         log_level="warning", access_log=False)
         case "controller":
             asyncio.run(_controller(settings))

@@ -9,6 +9,7 @@ import asyncpg
 import structlog
 
 from api.app import create_app
+from controller.cloud_reads import aws_cloud_reads
 from controller.database import resolve_dsn
 from controller.process import run_controller
 from controller.sandbox.aws import aws_is_configured, start_simulated_aws
@@ -72,7 +73,7 @@ async def _run(settings, dsn, host, port, data_dir, token, simulated) -> None:
     stop = asyncio.Event()
     stop_on_signals(stop)
     tasks = [
-        asyncio.create_task(serve_until(create_app(dsn), host, port, stop)),
+        asyncio.create_task(serve_until(create_app(dsn, cloud=aws_cloud_reads(os.environ)), host, port, stop)),
         asyncio.create_task(run_controller(dsn, stop, runtime=settings.runtime, environ=os.environ)),
     ]
     if simulated is not None:
