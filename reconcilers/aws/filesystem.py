@@ -103,7 +103,9 @@ def _describe(action: Any) -> str:
 class FilesystemReconciler:
     kind = KIND
 
-    def __init__(self, clients: Any, clock: Callable[[], datetime] = utc_now, wait_seconds: float = WAIT_SECONDS):
+    def __init__(
+        self, clients: Any, clock: Callable[[], datetime] = utc_now, wait_seconds: float = WAIT_SECONDS
+    ):
         """`clients`: an entered `AwsClients` (anything with aioboto3 `efs` and `ec2` clients)."""
         self._efs = clients.efs
         self._ec2 = clients.ec2
@@ -123,13 +125,18 @@ class FilesystemReconciler:
             verdict = status.waiting("WaitingForNetwork", status.WAITING_FOR_NETWORK)
             return await self._wait_with(ctx, env, previous, verdict)
         workload_network = await ctx.store.outputs(WORKLOAD_NETWORK_KIND, ctx.key)
-        if not workload_network or not workload_network.get("ready") or not workload_network.get("securityGroupIds"):
+        workload_network = workload_network or {}
+        if not workload_network.get("ready") or not workload_network.get("securityGroupIds"):
             verdict = status.waiting("WaitingForNetwork", status.WAITING_FOR_WORKLOAD_NETWORK)
             return await self._wait_with(ctx, env, previous, verdict)
         return await self._converge(ctx, env, previous, desired_filesystem(env, network, workload_network))
 
     async def _converge(
-        self, ctx: ReconcileContext, env: EnvironmentRecord, previous: StatusUpdate | None, desired: DesiredFilesystem
+        self,
+        ctx: ReconcileContext,
+        env: EnvironmentRecord,
+        previous: StatusUpdate | None,
+        desired: DesiredFilesystem,
     ) -> Result:
         recorded = previous.outputs if previous else {}
         replaces = recorded.get("accessPointId") or ""
@@ -150,13 +157,14 @@ class FilesystemReconciler:
                     return RequeueAfter(self._wait, busy)
                 done.append(_describe(action))
         else:
-            detail = NOT_CONVERGING.format(rounds=MAX_ROUNDS, actions=", ".join(_describe(a) for a in plan.actions))
+            left = ", ".join(_describe(a) for a in plan.actions)
+            detail = NOT_CONVERGING.format(rounds=MAX_ROUNDS, actions=left)
             await self._write(ctx, env, previous, status.converging([detail]), desired, observed)
             return RequeueAfter(self._wait, detail)
         if done:
             ctx.log("efs-filesystem.applied", actions=done)
         if is_ready(desired, observed):
-            ap = chosen_access_point(desired, observed)
+            ap = chosen_access_point(desired, observed.access_points)
             verdict = status.ready(
                 observed.file_system.file_system_id,
                 ap.access_point_id,
@@ -169,7 +177,9 @@ class FilesystemReconciler:
         await self._write(ctx, env, previous, verdict, desired, observed)
         return RequeueAfter(self._wait, verdict.progressing[2])
 
-    async def _apply(self, ctx: ReconcileContext, env: EnvironmentRecord, desired: DesiredFilesystem | None, action: Any) -> str:
+    async def _apply(
+        self, ctx: ReconcileContext, env: EnvironmentRecord, desired: DesiredFilesystem | None, action: Any
+    ) -> str:
         """"" when done; else why AWS could not do it yet."""
         try:
             event = await apply_action(self._efs, self._ec2, desired, action)
@@ -181,7 +191,9 @@ class FilesystemReconciler:
             await ctx.store.record_event(reason=event[0], message=event[1], environment_id=env.id)
         return ""
 
-    async def _tear_down(self, ctx: ReconcileContext, env: EnvironmentRecord, previous: StatusUpdate | None) -> Result:
+    async def _tear_down(
+        self, ctx: ReconcileContext, env: EnvironmentRecord, previous: StatusUpdate | None
+    ) -> Result:
         workload = await ctx.store.status(WORKLOAD_KIND, ctx.key)
         if workload_holds_filesystem(env, workload):
             verdict = status.deleting(status.WAITING_FOR_WORKLOAD)
@@ -209,14 +221,20 @@ class FilesystemReconciler:
             left.append(f"security group {observed.security_group.group_id}")
         if left:
             message = LEFT_ALONE.format(resources=", ".join(left))
-            await ctx.store.record_event(reason="NotOwned", message=message, warning=True, environment_id=env.id)
+            await ctx.store.record_event(
+                reason="NotOwned", message=message, warning=True, environment_id=env.id
+            )
         await ctx.store.record_event(reason="FilesystemTornDown", message=TORN_DOWN, environment_id=env.id)
         await ctx.store.release_environment(env.id)
         ctx.log("efs-filesystem.torn-down")
         return Forget()
 
     async def _wait_with(
-        self, ctx: ReconcileContext, env: EnvironmentRecord, previous: StatusUpdate | None, verdict: status.Verdict
+        self,
+        ctx: ReconcileContext,
+        env: EnvironmentRecord,
+        previous: StatusUpdate | None,
+        verdict: status.Verdict,
     ) -> Result:
         recorded = dict(previous.outputs) if previous else status.outputs(
             ready=False, file_system_id=None, access_point_id=None, mount_path=None, security_group_id=None
@@ -234,7 +252,7 @@ class FilesystemReconciler:
         desired: DesiredFilesystem,
         observed: FilesystemObservation,
     ) -> None:
-        ap = chosen_access_point(desired, observed)
+        ap = chosen_access_point(desired, observed.access_points)
         fs, group = observed.file_system, observed.security_group
         ours = not verdict.degraded[0]
         outputs = status.outputs(
@@ -263,5 +281,7 @@ def _pending_states(observed: FilesystemObservation) -> str:
     if observed.file_system and observed.file_system.state != AVAILABLE:
         pending.append(f"file system {observed.file_system.state}")
     pending += [f"access point {a.state}" for a in observed.access_points if a.state != AVAILABLE]
-    pending += [f"mount target in {t.subnet_id} {t.state}" for t in observed.mount_targets if t.state != AVAILABLE]
+    pending += [
+        f"mount target in {t.subnet_id} {t.state}" for t in observed.mount_targets if t.state != AVAILABLE
+    ]
     return ", ".join(pending) or "EFS"

@@ -60,10 +60,11 @@ FILE_SYSTEM_DELETED = "deleting EFS file system {id}; its data goes with it"
 GROUP_DELETED = "deleted NFS security group {id}"
 
 
-def access_point_token(environment_id: str, path: str, replaces: str) -> str:
+def access_point_token(environment_id: str, file_system_id: str, path: str, replaces: str) -> str:
     """36 characters (EFS allows 64). The same request replayed sends the same token; an
-    access point made in place of a deleted one gets another (EFS would answer the old)."""
-    text = f"{environment_id}\n{path}\n{POSIX_UID}:{POSIX_GID}\n{replaces}"
+    access point made in place of a deleted one, or on a new file system of the same
+    environment, gets another (EFS would answer with the old one, or refuse the token)."""
+    text = f"{environment_id}\n{file_system_id}\n{path}\n{POSIX_UID}:{POSIX_GID}\n{replaces}"
     return str(uuid5(ACCESS_POINT_TOKEN_NAMESPACE, text))
 
 
@@ -127,18 +128,24 @@ async def apply_action(
             answer = await call_unless_absent(
                 efs.create_access_point,
                 absent=ALREADY_THERE,
-                ClientToken=access_point_token(desired.environment_id, path, replaces),
+                ClientToken=access_point_token(desired.environment_id, fs_id, path, replaces),
                 FileSystemId=fs_id,
                 PosixUser={"Uid": POSIX_UID, "Gid": POSIX_GID},
                 RootDirectory={
                     "Path": path,
-                    "CreationInfo": {"OwnerUid": POSIX_UID, "OwnerGid": POSIX_GID, "Permissions": ROOT_PERMISSIONS},
+                    "CreationInfo": {
+                        "OwnerUid": POSIX_UID,
+                        "OwnerGid": POSIX_GID,
+                        "Permissions": ROOT_PERMISSIONS,
+                    },
                 },
                 Tags=efs_tags(desired.tags),
             )
             if answer is None:
                 return None
-            message = ACCESS_POINT_CREATED.format(id=answer["AccessPointId"], path=path, uid=POSIX_UID, gid=POSIX_GID)
+            message = ACCESS_POINT_CREATED.format(
+                id=answer["AccessPointId"], path=path, uid=POSIX_UID, gid=POSIX_GID
+            )
             return "AccessPointCreated", message
         case CreateMountTarget(file_system_id=fs_id, subnet_id=subnet, security_group_id=group):
             answer = await call_unless_absent(
@@ -150,10 +157,14 @@ async def apply_action(
             )
             if answer is None:
                 return None
-            return "MountTargetCreated", MOUNT_TARGET_CREATED.format(id=answer["MountTargetId"], subnet=subnet)
+            message = MOUNT_TARGET_CREATED.format(id=answer["MountTargetId"], subnet=subnet)
+            return "MountTargetCreated", message
         case SetMountTargetGroups(mount_target_id=target, security_group_ids=groups):
-            await call(efs.modify_mount_target_security_groups, MountTargetId=target, SecurityGroups=list(groups))
-            return "MountTargetSecurityGroupsSet", MOUNT_TARGET_GROUPS.format(id=target, groups=", ".join(groups))
+            await call(
+                efs.modify_mount_target_security_groups, MountTargetId=target, SecurityGroups=list(groups)
+            )
+            message = MOUNT_TARGET_GROUPS.format(id=target, groups=", ".join(groups))
+            return "MountTargetSecurityGroupsSet", message
         case DeleteAccessPoint(access_point_id=ap):
             await call_unless_absent(efs.delete_access_point, absent=ACCESS_POINT_GONE, AccessPointId=ap)
             return "AccessPointDeleted", ACCESS_POINT_DELETED.format(id=ap)

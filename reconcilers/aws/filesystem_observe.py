@@ -140,7 +140,10 @@ async def observe_security_group(
         filters = [name, {"Name": "vpc-id", "Values": [vpc_id]}]
         return _group(await call(ec2.describe_security_groups, Filters=filters))
     if recorded_id:
-        found = _group(await call_unless_absent(ec2.describe_security_groups, absent=GROUP_GONE, GroupIds=[recorded_id]))
+        described = await call_unless_absent(
+            ec2.describe_security_groups, absent=GROUP_GONE, GroupIds=[recorded_id]
+        )
+        found = _group(described)
         if found is not None:
             return found
     filters = [name, {"Name": f"tag:{ENVIRONMENT_ID_KEY}", "Values": [environment_id]}]

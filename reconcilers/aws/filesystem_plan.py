@@ -256,7 +256,7 @@ def _plan_access_points(
     desired: DesiredFilesystem, fs_id: str, access_points: Iterable[ObservedAccessPoint], replaces: str
 ) -> list:
     live = _live(access_points)
-    keep = next((ap for ap in sorted(live, key=lambda a: a.access_point_id) if access_point_matches(desired, ap)), None)
+    keep = chosen_access_point(desired, live)
     actions: list[FilesystemAction] = []
     if keep is None:
         actions.append(CreateAccessPoint(fs_id, desired.root_directory, replaces))
@@ -271,7 +271,9 @@ def _plan_mount_targets(
     live = _live(targets)
     actions: list[FilesystemAction] = []
     covered = {t.subnet_id for t in live}
-    actions.extend(DeleteMountTarget(t.mount_target_id) for t in live if t.subnet_id not in desired.subnet_ids)
+    actions.extend(
+        DeleteMountTarget(t.mount_target_id) for t in live if t.subnet_id not in desired.subnet_ids
+    )
     if group_id is None:
         return actions
     actions.extend(
@@ -307,8 +309,11 @@ def plan_filesystem(
     return FilesystemPlan(tuple(actions))
 
 
-def chosen_access_point(desired: DesiredFilesystem, observed: FilesystemObservation) -> ObservedAccessPoint | None:
-    matching = [ap for ap in _live(observed.access_points) if access_point_matches(desired, ap)]
+def chosen_access_point(
+    desired: DesiredFilesystem, access_points: Iterable[ObservedAccessPoint]
+) -> ObservedAccessPoint | None:
+    """The access point the workload mounts: of the live ones that match, the lowest id."""
+    matching = [ap for ap in _live(access_points) if access_point_matches(desired, ap)]
     return min(matching, key=lambda a: a.access_point_id, default=None)
 
 
@@ -316,7 +321,7 @@ def is_ready(desired: DesiredFilesystem, observed: FilesystemObservation) -> boo
     """Nothing to do and everything available: the workload may mount it."""
     if plan_filesystem(desired, observed).actions or foreign_resources(desired.environment_id, observed):
         return False
-    fs, ap = observed.file_system, chosen_access_point(desired, observed)
+    fs, ap = observed.file_system, chosen_access_point(desired, observed.access_points)
     targets = {t.subnet_id: t for t in _live(observed.mount_targets)}
     return (
         fs is not None
