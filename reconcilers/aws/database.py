@@ -1,0 +1,207 @@
+"""`DatabaseReconciler`: an environment's RDS instance, its connection secret and network.
+
+kind `rds-database`, key the environment's id. It waits for the shared network
+(`aws-network`: subnets, VPC) and the environment's network (`environment-network`:
+the workload's security groups, which alone may reach the instance), then
+observes, plans (`database_plan`) and applies in rounds until the plan is empty:
+what needs an id made in the same pass (the security group's rules, the instance)
+comes in the next round. Its outputs are what the workload injects (`injectedSecrets`).
+
+Teardown (the environment is deleting, or its spec no longer asks for a database):
+once the workload is gone (`ecs-environment` no longer among the environment's
+finalizers), `database_teardown`, then `release_environment` and Forget.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from reconcilers.aws.config import AwsConfig
+from reconcilers.aws.database_apply import DatabaseApplier
+from reconcilers.aws.database_names import ENGINES, connection_secret_name, instance_identifier
+from reconcilers.aws.database_observe import observe_database
+from reconcilers.aws.database_plan import DatabaseObservation, DesiredDatabase, plan_database
+from reconcilers.aws.database_status import conditions, is_ready, judge, outputs
+from reconcilers.aws.database_teardown import DatabaseTargets, tear_down
+from reconcilers.aws.naming import ownership_tags
+from reconcilers.ports import EnvironmentRecord, ReconcileContext, StatusUpdate
+from reconcilers.results import Done, Forget, RequeueAfter, Result, TemporaryError
+from schemas.status import Condition, ConditionType, set_condition
+
+DATABASE_KIND = "rds-database"
+NETWORK_KIND = "aws-network"
+NETWORK_KEY = "default"
+ENVIRONMENT_NETWORK_KIND = "environment-network"
+WORKLOAD_KIND = "ecs-environment"
+MAX_ROUNDS = 5
+POLL_SECONDS = 30.0  # RDS takes minutes to create, modify or delete an instance
+DEPENDENCY_SECONDS = 5.0
+
+WAITING_FOR_NETWORK = "waiting for the shared network (aws-network): subnets and VPC"
+WAITING_FOR_ENVIRONMENT_NETWORK = "waiting for the environment's security groups (environment-network)"
+WAITING_FOR_WORKLOAD = "waiting for the workload (ecs-environment) to be deleted first"
+NOT_CONVERGING = "the database still needs {actions} after {rounds} rounds"
+LEFT_ALONE_EVENT = "NameOwnedElsewhere"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def desired_database(
+    env: EnvironmentRecord, network: Mapping[str, Any], environment_network: Mapping[str, Any]
+) -> DesiredDatabase:
+    request = env.spec.database
+    assert request is not None
+    engine = ENGINES[str(request.engine)]
+    return DesiredDatabase(
+        owner=str(env.id),
+        identifier=instance_identifier(env),
+        secret_name=connection_secret_name(env),
+        engine=engine.engine,
+        engine_version=engine.major_version,
+        port=engine.port,
+        instance_class=request.instance_class,
+        storage_gb=request.storage_gb,
+        multi_az=request.multi_az,
+        vpc_id=network["vpcId"],
+        subnet_ids=frozenset(network["subnetIds"]),
+        client_group_ids=frozenset(environment_network["securityGroupIds"]),
+    )
+
+
+def _network_ready(network: Mapping[str, Any] | None) -> bool:
+    return bool(network) and bool(network.get("vpcId")) and bool(network.get("subnetIds"))
+
+
+def _environment_network_ready(outputs: Mapping[str, Any] | None) -> bool:
+    return bool(outputs) and bool(outputs.get("ready")) and bool(outputs.get("securityGroupIds"))
+
+
+class DatabaseReconciler:
+    kind = DATABASE_KIND
+
+    def __init__(self, clients: Any, config: AwsConfig, clock: Callable[[], datetime] = utc_now):
+        self._clients = clients
+        self._config = config
+        self._clock = clock
+
+    async def reconcile(self, ctx: ReconcileContext) -> Result:
+        env = await ctx.store.environment(UUID(ctx.key))
+        if env is None:
+            return Forget()
+        ctx.bind(
+            organisation=env.organisation,
+            application=env.application,
+            environment=env.name,
+            generation=env.generation,
+        )
+        if env.deleting or env.spec.database is None:
+            return await self._tear_down(ctx, env)
+        network = await ctx.store.outputs(NETWORK_KIND, NETWORK_KEY)
+        if not _network_ready(network):
+            return await self._wait(ctx, env, WAITING_FOR_NETWORK)
+        environment_network = await ctx.store.outputs(ENVIRONMENT_NETWORK_KIND, ctx.key)
+        if not _environment_network_ready(environment_network):
+            return await self._wait(ctx, env, WAITING_FOR_ENVIRONMENT_NETWORK)
+        return await self._converge(ctx, env, desired_database(env, network, environment_network))
+
+    async def _converge(self, ctx: ReconcileContext, env: EnvironmentRecord, desired: DesiredDatabase) -> Result:
+        applier = DatabaseApplier(self._clients, ownership_tags(env))
+        done: list[str] = []
+        for _ in range(MAX_ROUNDS):
+            observed = await observe_database(self._clients, desired)
+            plan = plan_database(desired, observed)
+            if not plan.actions:
+                break
+            for action in plan.actions:
+                reason, message = await applier.apply(action)
+                done.append(type(action).__name__)
+                await self._event(ctx, env, reason, message)
+        else:
+            raise TemporaryError(NOT_CONVERGING.format(actions=plan.actions, rounds=MAX_ROUNDS))
+        if done:
+            ctx.log("rds-database.applied", actions=done)
+        for refusal in plan.refusals:
+            ctx.log("rds-database.refused", reason=refusal.reason)
+        verdict = judge(desired, observed, plan.refusals, done)
+        await self._write(ctx, env, verdict, outputs(desired, observed))
+        return self._next(desired, observed, foreign=any(r.reason == LEFT_ALONE_EVENT for r in plan.refusals))
+
+    @staticmethod
+    def _next(desired: DesiredDatabase, observed: DatabaseObservation, *, foreign: bool) -> Result:
+        instance = observed.instance
+        if foreign:
+            return Done()  # nothing to wait for: the name stays someone else's until the spec changes
+        if not is_ready(desired, observed) or (instance is not None and instance.status != "available"):
+            status = instance.status if instance else "not created yet"
+            return RequeueAfter(POLL_SECONDS, f"RDS instance {desired.identifier} is {status}")
+        return Done()
+
+    async def _tear_down(self, ctx: ReconcileContext, env: EnvironmentRecord) -> Result:
+        # Only a deleting environment waits for its workload; a database dropped from a
+        # running environment's spec goes now (the workload stops injecting it).
+        if env.deleting and WORKLOAD_KIND in env.finalizers:
+            await self._write_deleting(ctx, env, WAITING_FOR_WORKLOAD)
+            return RequeueAfter(DEPENDENCY_SECONDS, WAITING_FOR_WORKLOAD)
+        network = await ctx.store.outputs(NETWORK_KIND, NETWORK_KEY) or {}
+        request = env.spec.database
+        targets = DatabaseTargets(
+            identifier=instance_identifier(env),
+            secret_name=connection_secret_name(env),
+            vpc_id=network.get("vpcId"),
+            owner=str(env.id),
+            generation=env.generation,
+            # A database dropped from the spec has no request left to opt out: it is snapshotted.
+            skip_final_snapshot=bool(request and request.skip_final_snapshot),
+        )
+        progress = await tear_down(self._clients, targets)
+        for reason, message in progress.events:
+            await self._event(ctx, env, reason, message)
+        if progress.left_alone:
+            await self._event(ctx, env, LEFT_ALONE_EVENT, progress.left_alone, warning=True)
+        if not progress.gone:
+            await self._write_deleting(ctx, env, progress.waiting_for)
+            return RequeueAfter(POLL_SECONDS, progress.waiting_for)
+        await ctx.store.release_environment(env.id)
+        ctx.log("rds-database.torn-down", identifier=targets.identifier)
+        return Forget()
+
+    async def _wait(self, ctx: ReconcileContext, env: EnvironmentRecord, message: str) -> Result:
+        previous = await ctx.store.status(ctx.kind, ctx.key)
+        current = self._set(previous.conditions if previous else [], ConditionType.READY, False, "Waiting", message)
+        current = self._set(current, ConditionType.PROGRESSING, True, "Waiting", message)
+        outputs_before = previous.outputs if previous else {"ready": False}
+        await ctx.store.write_status(StatusUpdate(env.generation, current, {**outputs_before, "ready": False}))
+        return RequeueAfter(DEPENDENCY_SECONDS, message)
+
+    async def _write_deleting(self, ctx: ReconcileContext, env: EnvironmentRecord, message: str) -> None:
+        previous = await ctx.store.status(ctx.kind, ctx.key)
+        current = self._set(previous.conditions if previous else [], ConditionType.READY, False, "Deleting", message)
+        current = self._set(current, ConditionType.PROGRESSING, True, "Deleting", message)
+        before = previous.outputs if previous else {}
+        await ctx.store.write_status(StatusUpdate(env.generation, current, {**before, "ready": False}))
+
+    def _set(
+        self, current: Sequence[Condition], kind: ConditionType, status: bool, reason: str, message: str
+    ) -> list[Condition]:
+        condition = Condition(
+            type=kind, status=status, reason=reason, message=message, last_transition_time=self._clock()
+        )
+        return set_condition(list(current), condition)
+
+    async def _write(self, ctx: ReconcileContext, env: EnvironmentRecord, verdict: Any, values: dict) -> None:
+        previous = await ctx.store.status(ctx.kind, ctx.key)
+        await ctx.store.write_status(
+            StatusUpdate(
+                observed_generation=env.generation,
+                conditions=conditions(previous.conditions if previous else [], verdict, self._clock()),
+                outputs=values,
+            )
+        )
+
+    async def _event(
+        self, ctx: ReconcileContext, env: EnvironmentRecord, reason: str, message: str, *, warning: bool = False
+    ) -> None:
+        await ctx.store.record_event(reason=reason, message=message, warning=warning, environment_id=env.id)

@@ -1,0 +1,137 @@
+"""What AWS holds of an environment's database: four reads, changing nothing.
+
+The connection secret (`describe_secret`, `get_secret_value`), the DB subnet group,
+the instance's security group (by name, in the network's VPC) and the instance
+(with its tags and pending modifications).
+"""
+
+from typing import Any
+
+from reconcilers.aws.calls import call, call_unless_absent
+from reconcilers.aws.database_plan import (
+    DatabaseObservation,
+    DesiredDatabase,
+    ObservedInstance,
+    ObservedSecurityGroup,
+    ObservedSubnetGroup,
+    Permission,
+)
+from reconcilers.aws.database_secret import observe_secret
+from reconcilers.aws.naming import ENVIRONMENT_ID_KEY
+
+INSTANCE_ABSENT = ("DBInstanceNotFound", "DBInstanceNotFoundFault")
+SUBNET_GROUP_ABSENT = ("DBSubnetGroupNotFoundFault", "DBSubnetGroupNotFound")
+# What pendingModifications may show: everything RDS reports but the (masked) password.
+HIDDEN_PENDING = frozenset({"MasterUserPassword"})
+
+
+def _filter(name: str, value: str) -> dict[str, Any]:
+    return {"Name": name, "Values": [value]}
+
+
+def instance_from_description(description: dict[str, Any]) -> ObservedInstance:
+    tags = {t["Key"]: t["Value"] for t in description.get("TagList") or ()}
+    endpoint = description.get("Endpoint") or {}
+    pending = {
+        key: value
+        for key, value in (description.get("PendingModifiedValues") or {}).items()
+        if key not in HIDDEN_PENDING
+    }
+    return ObservedInstance(
+        identifier=description["DBInstanceIdentifier"],
+        owner=tags.get(ENVIRONMENT_ID_KEY, ""),
+        status=description.get("DBInstanceStatus", ""),
+        engine=description.get("Engine", ""),
+        instance_class=description.get("DBInstanceClass", ""),
+        storage_gb=int(description.get("AllocatedStorage", 0)),
+        multi_az=bool(description.get("MultiAZ")),
+        arn=description.get("DBInstanceArn", ""),
+        engine_version=description.get("EngineVersion", ""),
+        publicly_accessible=bool(description.get("PubliclyAccessible")),
+        deletion_protection=bool(description.get("DeletionProtection")),
+        security_group_ids=frozenset(
+            g["VpcSecurityGroupId"] for g in description.get("VpcSecurityGroups") or ()
+        ),
+        host=endpoint.get("Address") or None,
+        port=endpoint.get("Port"),
+        username=description.get("MasterUsername", ""),
+        database_name=description.get("DBName", ""),
+        pending=pending,
+    )
+
+
+async def observe_instance(rds: Any, identifier: str) -> ObservedInstance | None:
+    answer = await call_unless_absent(
+        rds.describe_db_instances, absent=INSTANCE_ABSENT, DBInstanceIdentifier=identifier
+    )
+    found = (answer or {}).get("DBInstances") or ()
+    return instance_from_description(found[0]) if found else None
+
+
+async def observe_subnet_group(rds: Any, name: str) -> ObservedSubnetGroup | None:
+    answer = await call_unless_absent(
+        rds.describe_db_subnet_groups, absent=SUBNET_GROUP_ABSENT, DBSubnetGroupName=name
+    )
+    found = (answer or {}).get("DBSubnetGroups") or ()
+    if not found:
+        return None
+    group = found[0]
+    return ObservedSubnetGroup(
+        name=group["DBSubnetGroupName"],
+        vpc_id=group.get("VpcId", ""),
+        subnet_ids=frozenset(s["SubnetIdentifier"] for s in group.get("Subnets") or ()),
+    )
+
+
+def permissions(ip_permissions: list[dict[str, Any]]) -> frozenset[Permission]:
+    """EC2's IpPermissions, one `Permission` per source."""
+    found = set()
+    for rule in ip_permissions:
+        protocol = str(rule.get("IpProtocol", "-1"))
+        ports = (int(rule.get("FromPort", -1)), int(rule.get("ToPort", -1)))
+        sources = [
+            *(p["GroupId"] for p in rule.get("UserIdGroupPairs") or ()),
+            *(r["CidrIp"] for r in rule.get("IpRanges") or ()),
+            *(r["CidrIpv6"] for r in rule.get("Ipv6Ranges") or ()),
+            *(p["PrefixListId"] for p in rule.get("PrefixListIds") or ()),
+        ]
+        found.update(Permission(protocol, *ports, source) for source in sources)
+    return frozenset(found)
+
+
+def ip_permissions(rules: tuple[Permission, ...]) -> list[dict[str, Any]]:
+    """The other way round, one IpPermission per rule."""
+    result = []
+    for rule in rules:
+        permission: dict[str, Any] = {"IpProtocol": rule.protocol}
+        if rule.protocol != "-1":
+            permission.update(FromPort=rule.from_port, ToPort=rule.to_port)
+        if rule.source.startswith("sg-"):
+            permission["UserIdGroupPairs"] = [{"GroupId": rule.source}]
+        elif rule.source.startswith("pl-"):
+            permission["PrefixListIds"] = [{"PrefixListId": rule.source}]
+        elif ":" in rule.source:
+            permission["Ipv6Ranges"] = [{"CidrIpv6": rule.source}]
+        else:
+            permission["IpRanges"] = [{"CidrIp": rule.source}]
+        result.append(permission)
+    return result
+
+
+async def observe_security_group(ec2: Any, vpc_id: str | None, name: str) -> ObservedSecurityGroup | None:
+    """By name in the VPC; by name alone when the VPC is not known (a teardown after the network went)."""
+    filters = [_filter("group-name", name), *([_filter("vpc-id", vpc_id)] if vpc_id else [])]
+    answer = await call(ec2.describe_security_groups, Filters=filters)
+    found = answer.get("SecurityGroups") or ()
+    if not found:
+        return None
+    return ObservedSecurityGroup(found[0]["GroupId"], permissions(found[0].get("IpPermissions") or []))
+
+
+async def observe_database(clients: Any, desired: DesiredDatabase) -> DatabaseObservation:
+    return DatabaseObservation(
+        secret=await observe_secret(clients.secretsmanager, desired.secret_name),
+        subnet_group=await observe_subnet_group(clients.rds, desired.identifier),
+        security_group=await observe_security_group(clients.ec2, desired.vpc_id, desired.identifier),
+        instance=await observe_instance(clients.rds, desired.identifier),
+    )

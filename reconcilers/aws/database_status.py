@@ -1,0 +1,151 @@
+"""What a database's status says: outputs and conditions, from one pass's observation.
+
+Pure; the clock is a parameter. `ready` means the instance serves (available, or
+backing up, modifying, optimising storage: it still accepts connections) and the
+connection secret holds its endpoint and a password the instance has.
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from reconcilers.aws.database_plan import (
+    SERVING_STATES,
+    DatabaseObservation,
+    DesiredDatabase,
+    Refusal,
+    SecretState,
+    connection_fields,
+)
+from schemas.status import Condition, ConditionType, set_condition
+
+# The injected variable, and the key of the connection secret it comes from.
+INJECTED_KEYS = (
+    ("DB_HOST", "host"),
+    ("DB_PORT", "port"),
+    ("DB_DATABASE", "dbname"),
+    ("DB_USERNAME", "username"),
+    ("DB_PASSWORD", "password"),
+)
+# RDS's PendingModifiedValues, in the contract's words where it has them.
+PENDING_NAMES = {
+    "DBInstanceClass": "instanceClass",
+    "AllocatedStorage": "storageGb",
+    "MultiAZ": "multiAz",
+    "EngineVersion": "engineVersion",
+}
+
+AVAILABLE = "{identifier} ({engine}) serves at {host}:{port}"
+CREATING = "creating {identifier}: {actions}"
+WAITING = "{identifier} is {status}"
+SECRET_INCOMPLETE = "{identifier} is {status}; the connection secret is being completed"
+PENDING = "pending until the maintenance window: {changes}"
+APPLIED = "applied: {actions}"
+
+
+def injected_secrets(secret_arn: str | None) -> list[dict[str, str]]:
+    if not secret_arn:
+        return []
+    return [{"name": name, "valueFrom": f"{secret_arn}:{key}::"} for name, key in INJECTED_KEYS]
+
+
+def pending_modifications(observed: DatabaseObservation) -> dict[str, Any]:
+    pending = observed.instance.pending if observed.instance else {}
+    named = {PENDING_NAMES.get(key, key[:1].lower() + key[1:]): value for key, value in pending.items()}
+    return json.loads(json.dumps(named, default=str))  # JSON-safe for the status row
+
+
+def is_ready(desired: DesiredDatabase, observed: DatabaseObservation) -> bool:
+    instance, secret = observed.instance, observed.secret
+    return (
+        instance is not None
+        and instance.owner == desired.owner
+        and instance.status in SERVING_STATES
+        and bool(instance.host)
+        and secret.state is SecretState.PRESENT
+        and secret.has_password
+        and not secret.password_pending
+        and dict(secret.fields) == connection_fields(desired, instance)
+    )
+
+
+def outputs(desired: DesiredDatabase, observed: DatabaseObservation) -> dict[str, Any]:
+    instance = observed.instance if observed.instance and observed.instance.owner == desired.owner else None
+    arn = observed.secret.arn if observed.secret.state is SecretState.PRESENT else None
+    return {
+        "ready": is_ready(desired, observed),
+        "rdsInstanceIdentifier": desired.identifier,
+        "rdsInstanceEndpoint": instance.host if instance else None,
+        "rdsInstancePort": instance.port if instance else None,
+        "rdsInstanceEngine": instance.engine if instance else desired.engine,
+        "rdsInstanceStatus": instance.status if instance else None,
+        "pendingModifications": pending_modifications(observed) if instance else {},
+        "connectionSecretArn": arn,
+        "injectedSecrets": injected_secrets(arn),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    ready: tuple[bool, str, str]
+    progressing: tuple[bool, str, str]
+    degraded: tuple[bool, str, str]
+
+    @property
+    def waiting(self) -> bool:
+        """Worth looking again soon: something is on its way that is not a maintenance window."""
+        return not self.ready[0] and not self.degraded[0] or self.progressing[1] == "Modifying"
+
+
+def judge(
+    desired: DesiredDatabase, observed: DatabaseObservation, refusals: Sequence[Refusal], done: Sequence[str]
+) -> Verdict:
+    degraded = (
+        (True, refusals[0].reason, "; ".join(r.message for r in refusals))
+        if refusals
+        else (False, "AsDesired", "")
+    )
+    instance = observed.instance
+    if any(r.reason == "NameOwnedElsewhere" for r in refusals):
+        return Verdict((False, refusals[0].reason, degraded[2]), (False, "Refused", degraded[2]), degraded)
+    if instance is None:
+        message = CREATING.format(identifier=desired.identifier, actions=", ".join(done) or "waiting")
+        return Verdict((False, "Creating", message), (True, "Creating", message), degraded)
+    if not is_ready(desired, observed):
+        template = WAITING if instance.status not in SERVING_STATES else SECRET_INCOMPLETE
+        message = template.format(identifier=instance.identifier, status=instance.status)
+        reason = "Creating" if instance.status == "creating" else "InstanceNotReady"
+        return Verdict((False, reason, message), (True, reason, message), degraded)
+    ready = (
+        True,
+        "Available",
+        AVAILABLE.format(
+            identifier=instance.identifier, engine=instance.engine, host=instance.host, port=instance.port
+        ),
+    )
+    if done or instance.status != "available":
+        message = APPLIED.format(actions=", ".join(done)) if done else WAITING.format(
+            identifier=instance.identifier, status=instance.status
+        )
+        return Verdict(ready, (True, "Modifying", message), degraded)
+    pending = pending_modifications(observed)
+    if pending:
+        message = PENDING.format(changes=", ".join(f"{k}={v}" for k, v in sorted(pending.items())))
+        return Verdict(ready, (True, "ModificationsPending", message), degraded)
+    return Verdict(ready, (False, "AsDesired", ready[2]), degraded)
+
+
+def conditions(previous: Sequence[Condition], verdict: Verdict, now: datetime) -> list[Condition]:
+    result = list(previous)
+    for kind, (status, reason, message) in (
+        (ConditionType.READY, verdict.ready),
+        (ConditionType.PROGRESSING, verdict.progressing),
+        (ConditionType.DEGRADED, verdict.degraded),
+    ):
+        result = set_condition(
+            result,
+            Condition(type=kind, status=status, reason=reason, message=message, last_transition_time=now),
+        )
+    return result
