@@ -21,6 +21,7 @@ from api.problems import (
 )
 from api.v3 import applications, compose, environments
 from api.v3 import containers, state, variables
+from api.v3 import scaling_policies
 from api.v3 import ecr_login, logs, metrics
 from controller.store.notify import CoalescingNotifier
 from controller.store.pool import create_pool
@@ -69,6 +70,7 @@ def create_app(dsn: str, *, pool_size: int = 10, cloud: CloudReadsFactory | None
             *state.routes,
             *containers.routes,
             *variables.routes,
+            *scaling_policies.routes,
             *logs.routes,
             *metrics.routes,
             Route("/openapi.json", openapi, methods=["GET"]),

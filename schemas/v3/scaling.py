@@ -54,6 +54,15 @@ class SetScalingPolicyRequest(CamelModel):
     scale_out_cooldown_seconds: Cooldown = DEFAULT_SCALE_OUT_COOLDOWN
 
 
+def untrackable(metric: ScalingMetric, target_value: float) -> tuple[str, str] | None:
+    """(field, why) when berth cannot track `metric` at `target_value`; None when it can."""
+    if metric not in PERCENTAGE_METRICS:
+        return "metric", NEEDS_LOAD_BALANCER
+    if target_value > 100:
+        return "targetValue", NOT_A_PERCENTAGE.format(metric=metric.value)
+    return None
+
+
 class ScalingPolicy(CamelModel):
     """One target-tracking policy of an environment, as its spec stores it.
 
@@ -68,10 +77,8 @@ class ScalingPolicy(CamelModel):
 
     @model_validator(mode="after")
     def _trackable(self) -> Self:
-        if self.metric not in PERCENTAGE_METRICS:
-            raise ValueError(NEEDS_LOAD_BALANCER)
-        if self.target_value > 100:
-            raise ValueError(NOT_A_PERCENTAGE.format(metric=self.metric.value))
+        if problem := untrackable(self.metric, self.target_value):
+            raise ValueError(problem[1])
         return self
 
     @classmethod
@@ -105,6 +112,13 @@ def matching(
         for p in policies
         if (metric is None or p.metric == metric) and (policy_name is None or p.policy_name == policy_name)
     ]
+
+
+class ScalingPolicyQuery(CamelModel):
+    """The routes' query parameters: `?metric=` and `?policyName=` (filters, or the PUT's name)."""
+
+    metric: ScalingMetric | None = None
+    policy_name: PolicyName | None = None
 
 
 class GetScalingPolicyResponse(CamelModel):
