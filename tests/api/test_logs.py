@@ -163,3 +163,42 @@ async def test_what_is_sent_to_filter_log_events():
          "filterPattern": "ERROR", "limit": 7, "nextToken": "t", "interleaved": True},
         {"logGroupName": GROUP, "limit": 100, "interleaved": True},
     ]
+
+
+class RefusingLogs:
+    async def filter_log_events(self, **arguments):
+        from botocore.exceptions import ClientError
+
+        raise ClientError({"Error": {"Code": "InvalidParameterException", "Message": "bad token"}}, "FilterLogEvents")
+
+
+async def test_what_aws_refuses_is_a_422_and_an_unreachable_aws_a_503(pool, database_url, cloud_config):
+    import contextlib
+    import dataclasses
+
+    from api.app import create_app
+    from controller.cloud_reads import AwsCloudReads
+    from tests.api.cloud import _tenant
+    from tests.serving import serve
+
+    @contextlib.asynccontextmanager
+    async def refusing():
+        reads = AwsCloudReads(cloud_config)
+        reads.logs = AwsLogReader(RefusingLogs())
+        yield reads
+
+    unreachable = dataclasses.replace(cloud_config, endpoint_url="http://127.0.0.1:9")
+    answers = []
+    for factory, slug in ((refusing, "acme"), (lambda: AwsCloudReads(unreachable), "initech")):
+        async with serve(create_app(database_url, cloud=factory)) as url:
+            tenant = await _tenant(pool, url, slug)
+            body = {"appName": "shop", "composeDefinition": {"containers": [WEB]}}
+            assert (await tenant.client.post(tenant.applications, json=body)).status_code == 201
+            answers.append(await tenant.client.get(f"{tenant.applications}/shop/environments/production/logs",
+                                                   params={"nextToken": "forged"}))
+            await tenant.client.aclose()
+    refused, unavailable = answers
+    assert refused.status_code == 422, refused.text
+    assert "bad token" in refused.json()["detail"]
+    assert unavailable.status_code == 503, unavailable.text
+    assert unavailable.headers["retry-after"] == "5"
