@@ -32,8 +32,8 @@ VARIABLE_PARAMETER = "api_variable"
 
 
 def _bad(field: str, message: str) -> Problem:
-    return Problem(400, "Bad Request", INVALID_BODY, errors=[{"field": field, "pointer": "/" + field.replace(".", "/"),
-                                                              "message": message}])
+    error = {"field": field, "pointer": "/" + field.replace(".", "/"), "message": message}
+    return Problem(400, "Bad Request", INVALID_BODY, errors=[error])
 
 
 def _check_database_names(spec: EnvironmentSpec, variables: list[EnvironmentVariable], field: str) -> None:
