@@ -11,7 +11,7 @@ from reconcilers.ports import StatusUpdate
 from reconcilers.results import Done, Forget, RequeueAfter
 from schemas.status import Condition, ConditionType
 from schemas.v3.applications import FilesystemRequest
-from tests.fakes.aws import RecordingClients
+from tests.fakes.aws import CrashAfter, RecordingClients
 from tests.reconcilers.aws.factories import ENVIRONMENT_ID, environment
 
 KEY = str(ENVIRONMENT_ID)
@@ -163,8 +163,6 @@ async def test_mount_target_security_groups_changed_out_of_band_are_put_back(
 async def test_a_crash_after_create_file_system_makes_no_second_one(
     aws, database, clock, env, network, environment_network
 ):
-    from tests.fakes.aws import CrashAfter
-
     with pytest.raises(CrashAfter):
         await filesystem_pass(RecordingClients.around(aws, crash_after=["create_file_system"]), database, clock)
     assert await filesystem_pass(aws, database, clock) == Done()
@@ -239,3 +237,51 @@ async def test_teardown_leaves_what_is_not_ours(aws, database, clock, env, netwo
 
 async def test_an_environment_that_is_gone_is_forgotten(aws, database, clock):
     assert await filesystem_pass(aws, database, clock) == Forget()
+
+
+async def test_a_crash_after_create_access_point_makes_no_second_one(
+    aws, database, clock, env, network, environment_network
+):
+    with pytest.raises(CrashAfter):
+        await filesystem_pass(RecordingClients.around(aws, crash_after=["create_access_point"]), database, clock)
+    assert await filesystem_pass(aws, database, clock) == Done()
+    assert len((await aws.efs.describe_access_points())["AccessPoints"]) == 1
+
+
+async def test_a_new_mount_path_changes_the_outputs_only(aws, database, clock, env, network, environment_network):
+    before = await _converged(aws, database, clock)
+    database.environments[env.id] = with_filesystem(env, mount_path="/srv/files", generation=2)
+    recording = RecordingClients.around(aws)
+    assert await filesystem_pass(recording, database, clock) == Done()
+    assert recording.efs.writes() == [] and recording.ec2.writes() == []
+    assert outputs(database) == {**before, "mountPath": "/srv/files"}
+    assert database.statuses[(KIND, KEY)].observed_generation == 2
+
+
+class StillCreating:
+    """EFS as real AWS answers right after CreateFileSystem: the file system `creating`."""
+
+    def __init__(self, efs):
+        self._efs = efs
+
+    def __getattr__(self, name):
+        return getattr(self._efs, name)
+
+    async def describe_file_systems(self, **kwargs):
+        answer = await self._efs.describe_file_systems(**kwargs)
+        for fs in answer["FileSystems"]:
+            fs["LifeCycleState"] = "creating"
+        return answer
+
+
+async def test_mount_targets_wait_for_an_available_file_system(
+    aws, database, clock, env, network, environment_network
+):
+    recording = RecordingClients.around(aws)
+    recording.efs = StillCreating(recording.efs)
+    result = await filesystem_pass(recording, database, clock)
+    assert isinstance(result, RequeueAfter) and "file system creating" in result.reason
+    assert condition(database, ConditionType.READY).reason == "Provisioning"
+    assert outputs(database)["ready"] is False and outputs(database)["filesystemId"]
+    assert (await aws.efs.describe_access_points())["AccessPoints"] == []
+    assert await filesystem_pass(aws, database, clock) == Done()
