@@ -1,5 +1,7 @@
 """`PUT …/environments/{environment}/state`: start, stop, restart, redeploy."""
 
+import asyncio
+
 import pytest
 
 WEB = {"name": "web", "imageReference": {"type": "internal", "identifier": "web"}, "exposedPorts": [80]}
@@ -139,3 +141,13 @@ async def test_a_deleting_environment_is_a_409(tenant, shop):
     assert (await tenant.client.delete(f"{shop}/staging")).status_code == 204
     response = await tenant.client.put(f"{shop}/staging/state", json={"action": "start"})
     assert response.status_code == 409
+
+
+async def test_concurrent_restarts_each_count(tenant, shop, pool):
+    """The update locks the environment's row, so no restart is lost to a concurrent one."""
+    responses = await asyncio.gather(
+        *(tenant.client.put(f"{shop}/production/state", json={"action": "restart"}) for _ in range(5))
+    )
+    assert [r.status_code for r in responses] == [204] * 5
+    row = await _row(pool)
+    assert (row["spec"]["restarts"], row["generation"]) == (5, 6)
