@@ -13,7 +13,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from reconcilers.aws.calls import call, error_code
-from reconcilers.aws.environment_network_plan import ObservedGroup, Rule, permissions_of, rules_of
+from reconcilers.aws.environment_network_plan import ObservedGroup
+from reconcilers.aws.environment_network_rules import Rule, permissions_of, rules_of
 
 DUPLICATE_GROUP = "InvalidGroup.Duplicate"
 DUPLICATE_RULE = "InvalidPermission.Duplicate"
@@ -42,7 +43,9 @@ async def observe_groups(ec2: Any, vpc_id: str | None, names: Sequence[str]) -> 
         return {}
     answer = await call(ec2.describe_security_groups, Filters=_filters(vpc_id, names))
     return {
-        g["GroupName"]: ObservedGroup(g["GroupId"], g["GroupName"], rules_of(g.get("IpPermissions") or (), g["GroupId"]))
+        g["GroupName"]: ObservedGroup(
+            g["GroupId"], g["GroupName"], rules_of(g.get("IpPermissions") or (), g["GroupId"])
+        )
         for g in answer["SecurityGroups"]
     }
 

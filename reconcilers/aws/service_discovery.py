@@ -63,7 +63,9 @@ async def find_namespace(sd: Any, name: str, known_id: str | None = None) -> str
         sd.list_namespaces, Filters=[{"Name": "NAME", "Values": [name], "Condition": "EQ"}]
     )
     # Filtered by AWS; moto ignores the filter, so look again here.
-    ids = sorted(n["Id"] for n in answer.get("Namespaces", ()) if n.get("Name") == name and n.get("Type") == PRIVATE_DNS)
+    ids = sorted(
+        n["Id"] for n in answer.get("Namespaces", ()) if n.get("Name") == name and n.get("Type") == PRIVATE_DNS
+    )
     return ids[0] if ids else None
 
 
@@ -148,7 +150,12 @@ def dns_config(ttl: int) -> dict[str, Any]:
 
 
 async def create_discovery(
-    sd: Any, name: str, namespace_id: str, request_id: str, tags: Iterable[tuple[str, str]], ttl: int = DISCOVERY_TTL
+    sd: Any,
+    name: str,
+    namespace_id: str,
+    request_id: str,
+    tags: Iterable[tuple[str, str]],
+    ttl: int = DISCOVERY_TTL,
 ) -> ObservedDiscovery:
     """A and MULTIVALUE: one record per healthy task (ECS registers awsvpc tasks by IP);
     health from ECS itself (custom health, failure threshold 1)."""
@@ -165,7 +172,8 @@ async def create_discovery(
 
 
 async def update_discovery_dns(sd: Any, service_id: str, ttl: int) -> None:
-    await call(sd.update_service, Id=service_id, Service={"DnsConfig": {"DnsRecords": [{"Type": "A", "TTL": ttl}]}})
+    records = {"DnsRecords": [{"Type": "A", "TTL": ttl}]}
+    await call(sd.update_service, Id=service_id, Service={"DnsConfig": records})
 
 
 async def delete_discovery(sd: Any, service_id: str) -> bool | None:

@@ -7,8 +7,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconcilers.aws.environment_network_plan import (
-    ANYWHERE,
-    SELF_RULE,
     AuthorizeIngress,
     CreateDiscovery,
     CreateGroup,
@@ -18,19 +16,23 @@ from reconcilers.aws.environment_network_plan import (
     ObservedGroup,
     ObservedNetwork,
     RevokeIngress,
-    Rule,
     UpdateDiscoveryDns,
-    cidr_source,
     desired_network,
     discovery_name,
-    ingress_rules,
     membership_group_name,
     network_scope,
-    permissions_of,
     plan_environment_network,
     releasable,
-    rules_of,
     scope_key,
+)
+from reconcilers.aws.environment_network_rules import (
+    ANYWHERE,
+    SELF_RULE,
+    Rule,
+    cidr_source,
+    ingress_rules,
+    permissions_of,
+    rules_of,
     tcp,
 )
 from schemas.v3.compose import Container

@@ -1,0 +1,115 @@
+"""What an environment's network status says: outputs and conditions, from one pass's findings.
+
+Pure; the clock is a parameter. Ready means the groups (and, in the organisation
+scope, the namespace and discovery service) exist with exactly the desired rules;
+allow-list entries that are not addresses make it Degraded, not un-Ready: the
+valid rest is applied.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from reconcilers.aws.environment_network_plan import DesiredNetwork, ObservedNetwork
+from reconcilers.aws.environment_network_rules import Rule
+from schemas.status import Condition, ConditionType, set_condition
+
+Judgement = tuple[bool, str, str]  # status, reason, message
+AS_DESIRED: Judgement = (False, "AsDesired", "")
+
+READY = "{scope} scope: security groups {groups}{discovery}"
+DISCOVERY_READY = "; discoverable as {name}.{namespace}"
+RELEASING = "still in use, kept for now: {what}"
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkFindings:
+    desired: DesiredNetwork
+    observed: ObservedNetwork
+    shared_groups: tuple[str, ...]  # the aws-network's, for the shared scope
+    done: tuple[str, ...] = ()  # what this pass changed
+    pending: str = ""  # why the pass waits for AWS ("" when it does not)
+    kept: tuple[str, ...] = ()  # scope keys left whose objects are still in use
+
+
+def security_group_ids(f: NetworkFindings) -> list[str]:
+    """[membership…, ingress]: what the environment's tasks carry."""
+    desired, groups = f.desired, f.observed.groups
+    if desired.membership is None:
+        membership = list(f.shared_groups)
+    else:
+        found = groups.get(desired.membership.name)
+        membership = [found.group_id] if found else []
+    ingress = groups.get(desired.ingress.name)
+    return [*membership, *([ingress.group_id] if ingress else [])]
+
+
+def outputs(f: NetworkFindings) -> dict[str, Any]:
+    desired, discovery = f.desired, f.observed.discovery
+    return {
+        "ready": not f.pending,
+        "scope": desired.scope,
+        "scopeKey": desired.scope_key,
+        "securityGroupIds": security_group_ids(f),
+        "serviceRegistryArn": discovery.arn if discovery else None,
+        "namespaceId": f.observed.namespace_id if desired.namespace else None,
+        "namespaceName": desired.namespace.name if desired.namespace else None,
+        "retiredScopeKeys": list(f.kept),
+    }
+
+
+def judge(f: NetworkFindings) -> tuple[Judgement, Judgement, Judgement]:
+    """(Ready, Progressing, Degraded)."""
+    desired = f.desired
+    if f.pending:
+        progressing: Judgement = (True, "Waiting", f.pending)
+    elif f.kept:
+        progressing = (True, "ReleasingScope", RELEASING.format(what=", ".join(f.kept)))
+    elif f.done:
+        progressing = (True, "Converging", "; ".join(f.done))
+    else:
+        progressing = AS_DESIRED
+    degraded = (True, "InvalidAllowList", "; ".join(desired.invalid)) if desired.invalid else AS_DESIRED
+    if f.pending:
+        return (False, "Waiting", f.pending), progressing, degraded
+    discovery = ""
+    if desired.namespace and desired.discovery and f.observed.discovery:
+        discovery = DISCOVERY_READY.format(name=desired.discovery.name, namespace=desired.namespace.name)
+    groups = ", ".join(security_group_ids(f))
+    ready = (True, "NetworkReady", READY.format(scope=desired.scope, groups=groups, discovery=discovery))
+    return ready, progressing, degraded
+
+
+def conditions(
+    previous: Sequence[Condition], judged: Sequence[Judgement], now: datetime
+) -> list[Condition]:
+    result = list(previous)
+    kinds = (ConditionType.READY, ConditionType.PROGRESSING, ConditionType.DEGRADED)
+    for kind, (status, reason, message) in zip(kinds, judged, strict=True):
+        result = set_condition(
+            result,
+            Condition(type=kind, status=status, reason=reason, message=message, last_transition_time=now),
+        )
+    return result
+
+
+def describe_rules(rules: Sequence[Rule]) -> str:
+    """`tcp/80 from 0.0.0.0/0, all from self` for events."""
+    return ", ".join(
+        f"{'all' if r.protocol == '-1' else r.protocol}"
+        f"{'' if r.from_port is None else '/' + str(r.from_port)} from {r.source}"
+        for r in rules
+    )
+
+
+def claimed(before: Mapping[str, Any], desired: DesiredNetwork, retired: Sequence[str]) -> dict[str, Any]:
+    """The outputs written before anything of a new scope is made: they count the
+    environment as a user of its new scope key (and remember the keys it left)."""
+    return {
+        **before,
+        "ready": False,
+        "scope": desired.scope,
+        "scopeKey": desired.scope_key,
+        "retiredScopeKeys": list(retired),
+    }
