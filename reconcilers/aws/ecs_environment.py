@@ -1,10 +1,12 @@
 """`EcsEnvironmentReconciler`: one environment as an ECS service on Fargate.
 
 kind `ecs-environment`, key: the environment's UUID. Each pass re-reads the
-environment and the network's outputs, observes ECS, plans with pure functions
-(task definition, then service), applies, follows the service's deployments and
-writes status. A deleting environment is torn down and finalized without waiting
-for the network: it only needs the cluster and names its own status recorded.
+environment and the shared network's outputs, gathers the workload's inputs (its
+dependencies' outputs, the app-secrets store, the ECR repository and log group:
+`environment_inputs`), observes ECS, plans with pure functions (task definition,
+then service), applies, follows the service's deployments and writes status. A
+deleting environment is torn down and released without waiting for anything: it
+only needs the cluster and names its own status recorded.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -34,6 +36,8 @@ from reconcilers.aws.environment_apply import (
     describe_action,
     register_task_definition,
 )
+from reconcilers.aws.desired_count import desired_count, restart_due, restarts_applied
+from reconcilers.aws.environment_inputs import Blocked, Gathered, gather_inputs
 from reconcilers.aws.environment_observe import NAME_OWNED_ELSEWHERE, claim, observe_environment
 from reconcilers.aws.environment_teardown import TeardownState, tear_down, teardown_targets
 from reconcilers.aws.environment_status import (
@@ -43,9 +47,11 @@ from reconcilers.aws.environment_status import (
     judge,
     outputs,
 )
+from reconcilers.aws.log_group import delete_log_group, log_group_name
 from reconcilers.aws.naming import ownership_tags, workload_name
 from reconcilers.aws.network import NETWORK_KEY, NETWORK_KIND, network_outputs_ready, utc_now
 from reconcilers.aws.service import (
+    ACTIVE,
     CreateService,
     DesiredService,
     NetworkSettings,
@@ -60,6 +66,7 @@ from reconcilers.aws.task_definition import (
     plan_task_definition,
     render_task_definition,
 )
+from reconcilers.aws.workload_inputs import Dependencies
 from reconcilers.ports import EnvironmentRecord, ReconcileContext, StatusUpdate
 from reconcilers.results import Done, Forget, PermanentError, RequeueAfter, Result, TemporaryError
 from schemas.status import Condition, ConditionType, set_condition
@@ -75,6 +82,8 @@ REGISTERED = "registered {arn}: {changed} changed"
 SERVICE_CREATED = "created service {arn}"
 SERVICE_UPDATED = "updated {fields} of {arn}{forced}"
 FORCED_DEPLOYMENT = "; forced a new deployment to move its tasks to the new capacity providers"
+RESTARTED = "; forced a new deployment: restart {count}"
+LOG_GROUP_DELETED = "deleted log group {name}"
 SERVICE_DELETING = "deleting service {name}"
 DEPLOYMENT_FINISHED = "deployment {id} of {arn}: {status}{reason}"
 LEFT_ALONE = "same-named but not this environment's, so left alone: {resources}"
@@ -97,19 +106,25 @@ def desired_service(
     task_definition_arn: str,
     config: AwsConfig,
     capacity: CapacityChoice | None = None,
+    dependencies: Dependencies | None = None,
+    observed_count: int | None = None,
 ) -> DesiredService:
-    """`capacity`: the environment's (`environment_capacity`), when already chosen."""
+    """`network`: the shared network's outputs (cluster, subnets); `dependencies`: the
+    environment network's security groups and service registry, in place of the shared
+    network's groups; `observed_count`: the ACTIVE service's desiredCount, if any.
+    `capacity`: the environment's (`environment_capacity`), when already chosen."""
     capacity = capacity or environment_capacity(env)
+    security_groups = dependencies.security_group_ids if dependencies else network["securityGroupIds"]
+    registry = dependencies.service_registry_arn if dependencies else None
     return DesiredService(
         name=workload_name(env),
         cluster=network["clusterArn"],
         task_definition_arn=task_definition_arn,
-        desired_count=env.spec.min_capacity,
-        network=NetworkSettings.of(
-            network["subnetIds"], network["securityGroupIds"], config.assign_public_ip
-        ),
+        desired_count=desired_count(env.spec, observed_count),
+        network=NetworkSettings.of(network["subnetIds"], security_groups, config.assign_public_ip),
         capacity_provider_strategy=capacity.strategy,
         tags=tuple(sorted(ownership_tags(env).items())),
+        service_registries=(registry,) if registry else (),
     )
 
 
@@ -135,7 +150,9 @@ class EcsEnvironmentReconciler:
         clock: Callable[[], datetime] = utc_now,
         describer: ServiceDescriber | None = None,
     ):
-        """`clients`: an entered `AwsClients` (anything with aioboto3 `ecs` and `ecs_once` clients)."""
+        """`clients`: an entered `AwsClients` (its `ecs`, `ecs_once`, `logs`, `ecr` and
+        `secretsmanager` clients)."""
+        self._clients = clients
         self._ecs = clients.ecs
         self._ecs_once = clients.ecs_once
         self._config = config
@@ -157,10 +174,14 @@ class EcsEnvironmentReconciler:
         network = await ctx.store.outputs(NETWORK_KIND, NETWORK_KEY)
         if not network_outputs_ready(network):
             return RequeueAfter(NETWORK_WAIT_SECONDS, WAITING_FOR_NETWORK)
-        return await self._converge(ctx, env, network)
+        gathered = await gather_inputs(ctx.store, self._clients, env)
+        if isinstance(gathered, Blocked):
+            await self._write_blocked(ctx, env, gathered)
+            return RequeueAfter(gathered.delay, gathered.message)
+        return await self._converge(ctx, env, network, gathered)
 
     async def _converge(
-        self, ctx: ReconcileContext, env: EnvironmentRecord, network: Mapping[str, Any]
+        self, ctx: ReconcileContext, env: EnvironmentRecord, network: Mapping[str, Any], gathered: Gathered
     ) -> Result:
         cluster, name = network["clusterArn"], workload_name(env)
         previous = await ctx.store.status(ctx.kind, ctx.key)
@@ -168,7 +189,7 @@ class EcsEnvironmentReconciler:
         followed = [FollowedDeployment.from_output(x) for x in before.get("followedDeployments") or ()]
         capacity = environment_capacity(env)  # an invalid spot strategy stops the pass before any write
         try:
-            desired_task_definition = render_task_definition(env, self._config)
+            desired_task_definition = render_task_definition(env, self._config, gathered.inputs)
             observation = await observe_environment(
                 self._ecs,
                 self._describer,
@@ -185,7 +206,7 @@ class EcsEnvironmentReconciler:
             raise
         observation = claim(observation, str(env.id))  # before anything is changed
 
-        done: list[str] = []
+        done: list[str] = list(gathered.actions)
         task_definition_arn = await self._ensure_task_definition(
             ctx, env, desired_task_definition, observation.latest_task_definition, done
         )
@@ -202,14 +223,24 @@ class EcsEnvironmentReconciler:
             task_definition_arn,
             env.generation,
         )
-        desired = desired_service(env, network, task_definition_arn, self._config, capacity)
+        active = service is not None and service.status == ACTIVE
+        desired = desired_service(
+            env,
+            network,
+            task_definition_arn,
+            self._config,
+            capacity,
+            gathered.inputs.dependencies,
+            observed_count=service.desired_count if active and service else None,
+        )
         if held is not None:
             desired = hold_task_definition(desired, service)
-        actions = plan_service(desired, service)
+        restart = restart_due(env.spec, restarts_applied(env.spec, before.get("restartsApplied")), active)
+        actions = plan_service(desired, service, restart)
         if actions and isinstance(actions[0], CreateService) and observation.name_draining:
             return RequeueAfter(self._config.rollout_poll_seconds, SERVICE_DRAINING.format(name=name))
         if actions:
-            service = await self._apply_service_actions(ctx, env, actions, done)
+            service = await self._apply_service_actions(ctx, env, actions, done, restart)
             tracking = followed_by(
                 tracking, track_deployments(service.deployments, tracking.followed, image_tags)
             )
@@ -231,7 +262,11 @@ class EcsEnvironmentReconciler:
             StatusUpdate(
                 observed_generation=env.generation,
                 conditions=conditions(previous.conditions if previous else [], verdict, self._clock()),
-                outputs=outputs(findings, tracking.followed, cluster, name),
+                outputs={
+                    **outputs(findings, tracking.followed, cluster, name),
+                    "restartsApplied": env.spec.restarts,
+                    "logGroupName": log_group_name(env),
+                },
             )
         )
         if verdict.rolling_out:
@@ -258,7 +293,12 @@ class EcsEnvironmentReconciler:
         return arn
 
     async def _apply_service_actions(
-        self, ctx: ReconcileContext, env: EnvironmentRecord, actions: list[ServiceAction], done: list[str]
+        self,
+        ctx: ReconcileContext,
+        env: EnvironmentRecord,
+        actions: list[ServiceAction],
+        done: list[str],
+        restart: bool,
     ) -> ObservedService:
         """The service as ECS described it in its answer to the last action."""
         for action in actions:
@@ -268,7 +308,11 @@ class EcsEnvironmentReconciler:
                 await self._event(ctx, env, "ServiceCreated", SERVICE_CREATED.format(arn=service.arn))
             else:
                 fields = ", ".join(sorted(action.fields))
-                forced = FORCED_DEPLOYMENT if action.force_new_deployment else ""
+                forced = ""
+                if restart:
+                    forced = RESTARTED.format(count=env.spec.restarts)
+                elif action.force_new_deployment:
+                    forced = FORCED_DEPLOYMENT
                 message = SERVICE_UPDATED.format(fields=fields, arn=service.arn, forced=forced)
                 await self._event(ctx, env, "ServiceUpdated", message)
         return service
@@ -315,11 +359,43 @@ class EcsEnvironmentReconciler:
         if progress.left_alone:  # said once, on the pass that finalizes
             message = LEFT_ALONE.format(resources=", ".join(progress.left_alone))
             await self._event(ctx, env, NAME_OWNED_ELSEWHERE, message, warning=True)
+        group = log_group_name(env)
+        if await delete_log_group(self._clients.logs, group):
+            await self._event(ctx, env, "LogGroupDeleted", LOG_GROUP_DELETED.format(name=group))
         message = TORN_DOWN.format(services=", ".join(targets.services), count=len(progress.deregistered))
         await self._event(ctx, env, "TornDown", message)
-        await ctx.store.finalize_environment(env.id)
+        await ctx.store.release_environment(env.id)
         ctx.log("ecs-environment.torn-down", deregistered=len(progress.deregistered))
         return Forget()
+
+    async def _write_blocked(self, ctx: ReconcileContext, env: EnvironmentRecord, blocked: Blocked) -> None:
+        """Ready false with what blocks the workload; whatever runs goes on running, and the
+        outputs stay those of the last pass that got through (the service's names, counts)."""
+        previous = await ctx.store.status(ctx.kind, ctx.key)
+        current: list[Condition] = list(previous.conditions) if previous else []
+        now = self._clock()
+        for kind, status in (
+            (ConditionType.READY, False),
+            (ConditionType.PROGRESSING, blocked.progressing),
+            (ConditionType.DEGRADED, not blocked.progressing),
+        ):
+            current = set_condition(
+                current,
+                Condition(
+                    type=kind,
+                    status=status,
+                    reason=blocked.reason,
+                    message=blocked.message,
+                    last_transition_time=now,
+                ),
+            )
+        await ctx.store.write_status(
+            StatusUpdate(
+                observed_generation=env.generation,
+                conditions=current,
+                outputs=previous.outputs if previous else {},
+            )
+        )
 
     async def _write_deleting(
         self, ctx: ReconcileContext, env: EnvironmentRecord, previous: StatusUpdate | None, message: str

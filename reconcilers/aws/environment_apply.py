@@ -40,5 +40,5 @@ def describe_action(action: ServiceAction | RegisterTaskDefinition) -> str:
     if isinstance(action, CreateService):
         return f"create service {action.desired.name}"
     assert isinstance(action, UpdateService)
-    forced = ", forced new deployment" if action.force_new_deployment else ""
-    return f"update service {action.desired.name} ({', '.join(sorted(action.fields))}{forced})"
+    parts = sorted(action.fields) + (["forced new deployment"] if action.force_new_deployment else [])
+    return f"update service {action.desired.name} ({', '.join(parts)})"

@@ -37,6 +37,7 @@ class ServiceField(StrEnum):
     NETWORK_CONFIGURATION = "networkConfiguration"
     DEPLOYMENT_CONFIGURATION = "deploymentConfiguration"
     PROPAGATE_TAGS = "propagateTags"
+    SERVICE_REGISTRIES = "serviceRegistries"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ class DesiredService:
     deployment: DeploymentSettings = DeploymentSettings()
     propagate_tags: str = "SERVICE"
     tags: tuple[tuple[str, str], ...] = ()
+    service_registries: tuple[str, ...] = ()  # Cloud Map service ARNs (cross-application discovery)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,7 @@ class ObservedService:
     deployments: tuple[ObservedDeployment, ...] = ()
     owner: str = ""  # its berth:environment-id tag; "" when untagged
     created_at: str = ""
+    service_registries: tuple[str, ...] = ()
 
     @property
     def incarnation(self) -> str:
@@ -173,6 +176,9 @@ class ObservedService:
             deployments=tuple(ObservedDeployment.from_description(x) for x in d.get("deployments") or ()),
             owner=environment_owner(d.get("tags")),
             created_at=str(d.get("createdAt") or ""),
+            service_registries=tuple(
+                sorted(r["registryArn"] for r in d.get("serviceRegistries") or () if r.get("registryArn"))
+            ),
         )
 
 
@@ -198,7 +204,8 @@ class CreateService:
 class UpdateService:
     desired: DesiredService
     fields: frozenset[ServiceField]
-    force_new_deployment: bool = False  # set when the service moves to other capacity providers
+    # set when the service moves to other capacity providers, or a restart is due
+    force_new_deployment: bool = False
 
 
 ServiceAction = CreateService | UpdateService
@@ -213,21 +220,27 @@ def differing_fields(desired: DesiredService, observed: ObservedService) -> froz
         ServiceField.NETWORK_CONFIGURATION: desired.network == observed.network,
         ServiceField.DEPLOYMENT_CONFIGURATION: desired.deployment == observed.deployment,
         ServiceField.PROPAGATE_TAGS: desired.propagate_tags == observed.propagate_tags,
+        ServiceField.SERVICE_REGISTRIES: tuple(sorted(desired.service_registries))
+        == observed.service_registries,
     }
     return frozenset(field for field, same in comparisons.items() if not same)
 
 
-def plan_service(desired: DesiredService, observed: ObservedService | None) -> list[ServiceAction]:
-    """Create when absent, one update of the differing fields when present, nothing when converged."""
+def plan_service(
+    desired: DesiredService, observed: ObservedService | None, restart: bool = False
+) -> list[ServiceAction]:
+    """Create when absent, one update of the differing fields when present, nothing when
+    converged. `restart`: force a new deployment of the present service (a created one
+    starts fresh anyway)."""
     if observed is None:
         return [CreateService(desired)]
     if observed.status != ACTIVE:
         return [CreateService(desired, replaces=observed.incarnation)]
     fields = differing_fields(desired, observed)
-    if not fields:
+    if not fields and not restart:
         return []
     moving = ServiceField.CAPACITY_PROVIDER_STRATEGY in fields and bool(observed.capacity_provider_strategy)
-    return [UpdateService(desired, fields, force_new_deployment=moving)]
+    return [UpdateService(desired, fields, force_new_deployment=moving or restart)]
 
 
 def hold_task_definition(desired: DesiredService, observed: ObservedService | None) -> DesiredService:
@@ -268,11 +281,14 @@ def _field_values(desired: DesiredService) -> dict[ServiceField, Any]:
         ServiceField.NETWORK_CONFIGURATION: _network_request(desired.network),
         ServiceField.DEPLOYMENT_CONFIGURATION: _deployment_request(desired.deployment),
         ServiceField.PROPAGATE_TAGS: desired.propagate_tags,
+        ServiceField.SERVICE_REGISTRIES: [{"registryArn": arn} for arn in sorted(desired.service_registries)],
     }
 
 
 def create_service_request(desired: DesiredService, replaces: str = "") -> dict[str, Any]:
     request = {field.value: value for field, value in _field_values(desired).items()}
+    if not desired.service_registries:  # left out: the same request (and token) as before registries
+        del request[ServiceField.SERVICE_REGISTRIES.value]
     request.update(
         cluster=desired.cluster,
         serviceName=desired.name,

@@ -18,14 +18,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reconcilers.aws.app_secrets import is_arn, store_value_from
 from reconcilers.aws.config import AwsConfig
+from reconcilers.aws.log_group import LOG_STREAM_PREFIX, log_group_name
 from reconcilers.aws.naming import ecs_tags, ownership_tags, workload_name
+from reconcilers.aws.workload_inputs import FILESYSTEM_VOLUME, FilesystemMount, WorkloadInputs
 from reconcilers.ports import EnvironmentRecord
+from schemas.desired import EnvironmentSpec
 from schemas.v3.compose import Container, HealthCheck, ImageType
 
 NO_REGISTRY = (
-    "container {name!r} uses an internal image, but no ECR registry is configured (BERTH_ECR_REGISTRY)"
+    "container {name!r} uses an internal image, but neither the organisation's ECR repository "
+    "nor a registry (BERTH_ECR_REGISTRY) is known"
 )
+NO_SECRET_STORE = (
+    "container {name!r} refers to key {key!r} of the app-secrets store, which does not exist"
+)
+ECR_REPOSITORY = "berth/{organisation}"
 
 HEALTH_CHECK_FORMS = frozenset({"CMD", "CMD-SHELL", "NONE"})
 HEALTH_CHECK_DEFAULTS = {"interval": 30, "timeout": 5, "retries": 3}
@@ -44,14 +53,39 @@ class RegisterTaskDefinition:
     changed: tuple[str, ...]  # what differs from the latest ACTIVE revision, for the event
 
 
-def image_uri(container: Container, organisation: str, ecr_registry: str | None) -> str:
+def ecr_repository_name(organisation: str) -> str:
+    """The organisation's ECR repository, shared by all its applications' environments."""
+    return ECR_REPOSITORY.format(organisation=organisation)
+
+
+def internal_image_tag(identifier: str, spec: EnvironmentSpec) -> str:
+    """`spec.image_tag` (from `PUT …/state`) or the container's identifier, then
+    `-{image_suffix}` when set; a digest (`sha256:…`) is used as it is."""
+    tag = spec.image_tag or identifier
+    if tag.startswith("sha256:"):
+        return tag
+    return f"{tag}-{spec.image_suffix}" if spec.image_suffix else tag
+
+
+def image_uri(
+    container: Container, env: EnvironmentRecord, repository: str | None, ecr_registry: str | None = None
+) -> str:
+    """`repository`: the organisation's ECR repository URI; without it, the one in
+    `ecr_registry` (`{registry}/berth/{organisation}`)."""
     reference = container.image_reference
     if reference.type == ImageType.EXTERNAL:
         return reference.identifier
-    if not ecr_registry:
+    if not repository and ecr_registry:
+        repository = f"{ecr_registry}/{ecr_repository_name(env.organisation)}"
+    if not repository:
         raise RenderError(NO_REGISTRY.format(name=container.name))
-    separator = "@" if reference.identifier.startswith("sha256:") else ":"
-    return f"{ecr_registry}/{organisation}{separator}{reference.identifier}"
+    tag = internal_image_tag(reference.identifier, env.spec)
+    separator = "@" if tag.startswith("sha256:") else ":"
+    return f"{repository}{separator}{tag}"
+
+
+def uses_internal_images(env: EnvironmentRecord) -> bool:
+    return any(c.image_reference.type == ImageType.INTERNAL for c in env.spec.compose.containers)
 
 
 def image_tag(image: str) -> str:
@@ -91,24 +125,63 @@ def _environment(container: Container, variables: Sequence[Any]) -> list[dict[st
     return [{"name": name, "value": merged[name]} for name in sorted(merged)]
 
 
-def _container_definition(container: Container, env: EnvironmentRecord, config: AwsConfig) -> dict[str, Any]:
+def _secrets(container: Container, inputs: WorkloadInputs) -> list[dict[str, str]]:
+    """The container's own secrets (an ARN as given, else a key of the app-secrets store),
+    then the injected ones (the database's) it does not name itself."""
+    secrets: dict[str, str] = {}
+    for secret in container.secrets or ():
+        if is_arn(secret.value_from):
+            secrets[secret.name] = secret.value_from
+        elif inputs.app_secrets_arn:
+            secrets[secret.name] = store_value_from(inputs.app_secrets_arn, secret.value_from)
+        else:
+            raise RenderError(NO_SECRET_STORE.format(name=container.name, key=secret.value_from))
+    for name, value_from in inputs.dependencies.injected_secrets if inputs.dependencies else ():
+        secrets.setdefault(name, value_from)
+    return [{"name": name, "valueFrom": secrets[name]} for name in sorted(secrets)]
+
+
+def _mount_points(container: Container, filesystem: FilesystemMount | None) -> list[dict[str, Any]]:
+    mounts = {
+        m.container_path: {"sourceVolume": m.source_volume, "containerPath": m.container_path, "readOnly": m.read_only}
+        for m in container.mount_points or ()
+    }
+    if filesystem is not None:  # the environment's file system, in every container
+        mounts[filesystem.mount_path] = {
+            "sourceVolume": FILESYSTEM_VOLUME,
+            "containerPath": filesystem.mount_path,
+            "readOnly": False,
+        }
+    return sorted(mounts.values(), key=lambda m: (m["containerPath"], m["sourceVolume"]))
+
+
+def log_configuration(env: EnvironmentRecord, region: str) -> dict[str, Any]:
+    """awslogs to the environment's log group: streams `berth/{container}/{task id}`."""
+    return {
+        "logDriver": "awslogs",
+        "options": {
+            "awslogs-group": log_group_name(env),
+            "awslogs-region": region,
+            "awslogs-stream-prefix": LOG_STREAM_PREFIX,
+        },
+    }
+
+
+def _container_definition(
+    container: Container, env: EnvironmentRecord, config: AwsConfig, inputs: WorkloadInputs
+) -> dict[str, Any]:
+    filesystem = inputs.dependencies.filesystem if inputs.dependencies else None
     definition: dict[str, Any] = {
         "name": container.name,
-        "image": image_uri(container, env.organisation, config.ecr_registry),
+        "image": image_uri(container, env, inputs.image_repository, config.ecr_registry),
         "essential": container.essential is not False,
         "readonlyRootFilesystem": bool(container.readonly_root_filesystem),
         "portMappings": [
             {"containerPort": port, "protocol": "tcp"} for port in sorted(set(container.exposed_ports or ()))
         ],
         "environment": _environment(container, env.spec.variables),
-        "secrets": [
-            {"name": s.name, "valueFrom": s.value_from}
-            for s in sorted(container.secrets or (), key=lambda s: s.name)
-        ],
-        "mountPoints": [
-            {"sourceVolume": m.source_volume, "containerPath": m.container_path, "readOnly": m.read_only}
-            for m in sorted(container.mount_points or (), key=lambda m: (m.container_path, m.source_volume))
-        ],
+        "secrets": _secrets(container, inputs),
+        "mountPoints": _mount_points(container, filesystem),
         "dependsOn": [
             {"containerName": d.container_name, "condition": d.condition.value}
             for d in sorted(container.depends_on or (), key=lambda d: d.container_name)
@@ -123,16 +196,36 @@ def _container_definition(container: Container, env: EnvironmentRecord, config: 
         "workingDirectory": container.working_directory,
         "user": container.user,
         "healthCheck": _health_check(container.health_check),
+        "logConfiguration": log_configuration(env, config.region),
     }
     definition.update({key: value for key, value in optional.items() if value is not None})
     return {key: value for key, value in definition.items() if value != []}
 
 
-def render_task_definition(env: EnvironmentRecord, config: AwsConfig) -> dict[str, Any]:
+def _volumes(env: EnvironmentRecord, filesystem: FilesystemMount | None) -> list[dict[str, Any]]:
+    names = {m.source_volume for c in env.spec.compose.containers for m in c.mount_points or ()}
+    volumes = {name: {"name": name} for name in names}
+    if filesystem is not None:
+        volumes[FILESYSTEM_VOLUME] = {
+            "name": FILESYSTEM_VOLUME,
+            "efsVolumeConfiguration": {
+                "fileSystemId": filesystem.filesystem_id,
+                "transitEncryption": "ENABLED",
+                "authorizationConfig": {"accessPointId": filesystem.access_point_id, "iam": "DISABLED"},
+            },
+        }
+    return [volumes[name] for name in sorted(volumes)]
+
+
+def render_task_definition(
+    env: EnvironmentRecord, config: AwsConfig, inputs: WorkloadInputs = WorkloadInputs()
+) -> dict[str, Any]:
     """The RegisterTaskDefinition request for `env`'s compose. Mount points name task
-    volumes of the same name (Fargate task storage, shared between the containers)."""
+    volumes of the same name (Fargate task storage, shared between the containers);
+    the environment's file system, when it has one, is the EFS volume `berth-filesystem`."""
     compose = env.spec.compose
-    volumes = sorted({m.source_volume for c in compose.containers for m in c.mount_points or ()})
+    filesystem = inputs.dependencies.filesystem if inputs.dependencies else None
+    volumes = _volumes(env, filesystem)
     request: dict[str, Any] = {
         "family": workload_name(env),
         "requiresCompatibilities": ["FARGATE"],
@@ -140,11 +233,11 @@ def render_task_definition(env: EnvironmentRecord, config: AwsConfig) -> dict[st
         "cpu": str(compose.task_cpu),
         "memory": str(compose.task_memory),
         "runtimePlatform": {"cpuArchitecture": compose.architecture, "operatingSystemFamily": "LINUX"},
-        "containerDefinitions": [_container_definition(c, env, config) for c in compose.containers],
+        "containerDefinitions": [_container_definition(c, env, config, inputs) for c in compose.containers],
         "tags": ecs_tags(ownership_tags(env)),
     }
     if volumes:
-        request["volumes"] = [{"name": name} for name in volumes]
+        request["volumes"] = volumes
     if config.execution_role_arn:
         request["executionRoleArn"] = config.execution_role_arn
     if config.task_role_arn:
@@ -220,14 +313,44 @@ def _normalise_container(c: Mapping[str, Any]) -> dict[str, Any]:
             "essential": c.get("essential", True),
             "readonlyRootFilesystem": bool(c.get("readonlyRootFilesystem", False)),
             "healthCheck": _normalise_health_check(c.get("healthCheck")),
+            "logConfiguration": _normalise_log_configuration(c.get("logConfiguration")),
         }
     )
 
 
+def _normalise_log_configuration(configuration: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not configuration:
+        return None
+    return {
+        "logDriver": configuration.get("logDriver"),
+        "options": dict(sorted((configuration.get("options") or {}).items())),
+    }
+
+
 def _normalise_volume(volume: Mapping[str, Any]) -> dict[str, Any]:
-    """Rendered: the name alone (Fargate task storage). ECS adds `host: {}` and
-    `configuredAtLaunch: false`."""
-    return {"name": volume["name"]}
+    """Rendered: the name alone (Fargate task storage), or the name and an EFS
+    configuration. ECS adds `host: {}` and `configuredAtLaunch: false`, and fills in
+    the EFS defaults (root directory `/`, IAM authorisation off)."""
+    efs = volume.get("efsVolumeConfiguration")
+    if not efs:
+        return {"name": volume["name"]}
+    authorization = efs.get("authorizationConfig") or {}
+    return {
+        "name": volume["name"],
+        "efsVolumeConfiguration": _compact(
+            {
+                "fileSystemId": efs.get("fileSystemId"),
+                "rootDirectory": None if efs.get("rootDirectory") in (None, "", "/") else efs["rootDirectory"],
+                "transitEncryption": efs.get("transitEncryption") or "DISABLED",
+                "authorizationConfig": _compact(
+                    {
+                        "accessPointId": authorization.get("accessPointId"),
+                        "iam": authorization.get("iam") or "DISABLED",
+                    }
+                ),
+            }
+        ),
+    }
 
 
 def normalise(task_definition: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,9 @@
 """Running reconcile passes in tests, and reading back what they did."""
 
+from uuid import UUID
+
 from reconcilers.aws.ecs_environment import EcsEnvironmentReconciler
+from reconcilers.ports import StatusUpdate
 from reconcilers.results import Done
 from schemas.status import ConditionType
 from tests.reconcilers.aws.factories import ENVIRONMENT_ID
@@ -40,3 +43,34 @@ def condition(database, kind: ConditionType):
 async def revisions(aws, status="ACTIVE"):
     answer = await aws.ecs.list_task_definitions(familyPrefix=FAMILY, status=status)
     return answer["taskDefinitionArns"]
+
+
+# The environment ids the tests use; each gets `environment-network` outputs from `ready_dependencies`.
+KNOWN_ENVIRONMENTS = (
+    ENVIRONMENT_ID,
+    UUID("00000000-0000-4000-8000-0000000000e2"),
+    UUID("00000000-0000-4000-8000-0000000000e5"),
+    UUID("00000000-0000-4000-8000-0000000000e9"),
+)
+
+
+def environment_network_outputs(network, **overrides):
+    """What `environment-network` writes once ready: here the shared network's groups."""
+    return {
+        "ready": True,
+        "scope": "shared",
+        "securityGroupIds": list(network["securityGroupIds"]),
+        "serviceRegistryArn": None,
+        "namespaceId": None,
+        "namespaceName": None,
+        **overrides,
+    }
+
+
+def write_outputs(database, kind: str, outputs, key: str = KEY) -> None:
+    database.statuses[(kind, key)] = StatusUpdate(observed_generation=1, conditions=[], outputs=outputs)
+
+
+def ready_dependencies(database, network) -> None:
+    for environment_id in KNOWN_ENVIRONMENTS:
+        write_outputs(database, "environment-network", environment_network_outputs(network), str(environment_id))

@@ -13,6 +13,14 @@ from reconcilers.aws.ecs_environment import EcsEnvironmentReconciler
 from reconcilers.results import Done, PermanentError
 from tests.fakes.aws import RecordingClients
 from tests.reconcilers.aws.factories import ENVIRONMENT_ID, environment
+from tests.reconcilers.aws.passes import ready_dependencies
+
+@pytest.fixture
+async def network(network, database):
+    """The shared network, with each test environment's `environment-network` ready on it."""
+    ready_dependencies(database, network)
+    return network
+
 
 STAGING_ID = UUID("00000000-0000-4000-8000-0000000000e5")
 ON_DEMAND = [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]
@@ -30,6 +38,7 @@ class ServiceRequests:
     def __init__(self, aws):
         self._aws, self.requests, self.creates = aws, [], []
         self.ecs_once, self.ec2 = aws.ecs_once, aws.ec2
+        self.logs, self.ecr, self.secretsmanager = aws.logs, aws.ecr, aws.secretsmanager
         self.ecs = self
 
     def __getattr__(self, name):

@@ -15,6 +15,14 @@ from tests.fakes.aws import CrashAfter, RecordingClients
 from tests.reconcilers.aws.factories import ENVIRONMENT_ID, environment, web_container
 from tests.reconcilers.aws.passes import FAMILY, KEY, condition, converge, converge_key, revisions, status
 from tests.reconcilers.aws.passes import environment_pass as run_pass
+from tests.reconcilers.aws.passes import ready_dependencies
+
+@pytest.fixture
+async def network(network, database):
+    """The shared network, with each test environment's `environment-network` ready on it."""
+    ready_dependencies(database, network)
+    return network
+
 
 
 async def describe(aws, network):
@@ -211,25 +219,40 @@ async def test_a_crash_after_creating_the_service_leaks_nothing(
     assert condition(database, ConditionType.READY).status is True
 
 
-async def test_an_internal_image_without_a_registry_is_a_permanent_error(
+async def test_an_internal_image_runs_from_the_organisations_ecr_repository(
     aws, aws_config, database, clock, network
 ):
+    """No registry configured: the repository `berth/acme` is made and its URI used."""
     internal = web_container(imageReference={"type": "internal", "identifier": "shop-1"})
     database.environments[ENVIRONMENT_ID] = environment([internal])
-    with pytest.raises(PermanentError) as raised:
-        await run_pass(aws, replace(aws_config, ecr_registry=None), database, clock)
-    assert raised.value.reason == "InvalidSpec"
-    assert await revisions(aws) == []
-
-
-async def test_an_internal_image_comes_from_the_registry(aws, aws_config, database, clock, network):
-    internal = web_container(imageReference={"type": "internal", "identifier": "shop-1"})
-    database.environments[ENVIRONMENT_ID] = environment([internal])
-    await run_pass(aws, aws_config, database, clock)
+    await run_pass(aws, replace(aws_config, ecr_registry=None), database, clock)
     [arn] = await revisions(aws)
     described = await aws.ecs.describe_task_definition(taskDefinition=arn)
     image = described["taskDefinition"]["containerDefinitions"][0]["image"]
-    assert image == "123456789012.dkr.ecr.us-east-1.amazonaws.com/acme:shop-1"
+    assert image == "123456789012.dkr.ecr.us-east-1.amazonaws.com/berth/acme:shop-1"
+    [repository] = (await aws.ecr.describe_repositories(repositoryNames=["berth/acme"]))["repositories"]
+    tags = await aws.ecr.list_tags_for_resource(resourceArn=repository["repositoryArn"])
+    assert {t["Key"]: t["Value"] for t in tags["tags"]} == {
+        "berth:managed-by": "berth",
+        "berth:organisation": "acme",
+    }
+
+
+async def test_an_existing_ecr_repository_is_used_as_it_is(aws, aws_config, database, clock, network):
+    await aws.ecr.create_repository(repositoryName="berth/acme")
+    internal = web_container(imageReference={"type": "internal", "identifier": "shop-1"})
+    database.environments[ENVIRONMENT_ID] = environment([internal])
+    recording = RecordingClients.around(aws)
+    await run_pass(recording, aws_config, database, clock)
+    assert recording.ecr.writes() == []
+    assert len(await revisions(aws)) == 1
+
+
+async def test_external_images_need_no_ecr_repository(aws, aws_config, database, clock, network):
+    database.environments[ENVIRONMENT_ID] = environment()
+    recording = RecordingClients.around(aws)
+    await run_pass(recording, aws_config, database, clock)
+    assert recording.ecr.calls == []
 
 
 async def test_dashes_in_organisation_and_application_names_do_not_collide(
@@ -373,6 +396,7 @@ class CreateRequests:
     def __init__(self, aws, fail: int = 0):
         self._aws, self.requests, self._fail = aws, [], fail
         self.ecs_once, self.ec2 = aws.ecs_once, aws.ec2
+        self.logs, self.ecr, self.secretsmanager = aws.logs, aws.ecr, aws.secretsmanager
         self.ecs = self
 
     def __getattr__(self, name):

@@ -11,6 +11,14 @@ from tests.fakes.aws import CrashAfter, RecordingClients
 from tests.reconcilers.aws.factories import ENVIRONMENT_ID, environment
 from tests.reconcilers.aws.passes import FAMILY, converge, revisions
 from tests.reconcilers.aws.passes import environment_pass as run_pass
+from tests.reconcilers.aws.passes import ready_dependencies
+
+@pytest.fixture
+async def network(network, database):
+    """The shared network, with each test environment's `environment-network` ready on it."""
+    ready_dependencies(database, network)
+    return network
+
 
 
 async def service_status(aws, cluster, name=FAMILY):
@@ -44,9 +52,12 @@ async def test_deleting_tears_down_and_finalizes(aws, aws_config, database, cloc
     assert await service_status(aws, running) == "INACTIVE"
     assert await revisions(aws) == []
     assert len(await revisions(aws, status="INACTIVE")) == 2
+    assert recording.logs.writes() == ["delete_log_group"]
+    groups = await aws.logs.describe_log_groups(logGroupNamePrefix="/berth/acme/shop/production")
+    assert groups["logGroups"] == []
     assert database.finalized == [ENVIRONMENT_ID]
     assert ENVIRONMENT_ID not in database.environments
-    assert database.event_reasons() == ["ServiceDeleted", "TornDown"]
+    assert database.event_reasons() == ["ServiceDeleted", "LogGroupDeleted", "TornDown"]
 
     # The key comes back once more: the environment is gone, nothing is called.
     recording.ecs.calls.clear()
@@ -197,4 +208,4 @@ async def test_only_its_own_revisions_of_a_shared_family_are_deregistered(
         "deregister_task_definition",
     ]
     assert await revisions(aws) == [theirs]
-    assert database.event_reasons() == ["ServiceDeleted", "NameOwnedElsewhere", "TornDown"]
+    assert database.event_reasons() == ["ServiceDeleted", "NameOwnedElsewhere", "LogGroupDeleted", "TornDown"]

@@ -5,6 +5,14 @@ import asyncio
 import pytest
 
 from controller.sandbox.ecs_rollout import EcsRolloutSimulator, breaker_threshold
+from tests.reconcilers.aws.passes import ready_dependencies
+
+@pytest.fixture
+async def network(network, database):
+    """The shared network, with each test environment's `environment-network` ready on it."""
+    ready_dependencies(database, network)
+    return network
+
 
 FAMILY = "sim"
 BREAKER = {

@@ -96,12 +96,12 @@ RENDER_CASES = [
     RenderCase(
         "an internal image comes from the organisation's repository in the registry",
         environment([web_container(imageReference={"type": "internal", "identifier": "build-42"})]),
-        lambda r: container(r)["image"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com/acme:build-42",
+        lambda r: container(r)["image"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com/berth/acme:build-42",
     ),
     RenderCase(
         "an internal image by digest is referenced with @",
         environment([web_container(imageReference={"type": "internal", "identifier": "sha256:abc"})]),
-        lambda r: container(r)["image"].endswith("/acme@sha256:abc"),
+        lambda r: container(r)["image"].endswith("/berth/acme@sha256:abc"),
     ),
     RenderCase(
         "container variables win over environment variables, sorted by name",
@@ -219,7 +219,7 @@ def test_render(case: RenderCase):
 
 def test_an_internal_image_needs_a_registry():
     env = environment([web_container(imageReference={"type": "internal", "identifier": "x"})])
-    with pytest.raises(RenderError, match="no ECR registry"):
+    with pytest.raises(RenderError, match="neither the organisation's ECR repository"):
         render(env, AwsConfig())
 
 
@@ -263,7 +263,7 @@ BASE = render(
             web_container(
                 exposedPorts=[80, 443],
                 environment=[{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
-                secrets=[{"name": "S1", "valueFrom": "x"}, {"name": "S2", "valueFrom": "y"}],
+                secrets=[{"name": "S1", "valueFrom": "arn:aws:ssm:x"}, {"name": "S2", "valueFrom": "arn:aws:ssm:y"}],
                 mountPoints=[
                     {"sourceVolume": "data", "containerPath": "/a"},
                     {"sourceVolume": "data", "containerPath": "/b"},
@@ -370,6 +370,15 @@ ECS_DESCRIBED = {
             "mountPoints": [{"sourceVolume": "data", "containerPath": "/data", "readOnly": True}],
             "volumesFrom": [],
             "readonlyRootFilesystem": False,
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": "/berth/acme/shop/production",
+                    "awslogs-region": "us-east-1",
+                    "awslogs-stream-prefix": "berth",
+                },
+                "secretOptions": [],
+            },
             "systemControls": [],
         },
         {
@@ -389,6 +398,15 @@ ECS_DESCRIBED = {
                 "interval": 30,
                 "timeout": 5,
                 "retries": 3,
+            },
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": "/berth/acme/shop/production",
+                    "awslogs-region": "us-east-1",
+                    "awslogs-stream-prefix": "berth",
+                },
+                "secretOptions": [],
             },
             "systemControls": [],
         },
