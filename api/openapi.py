@@ -19,6 +19,7 @@ from schemas.v3.environments import (
 from schemas.v3.compose import Compose
 from schemas.v3.compose_patch import InvalidCompose, PatchComposeRequest
 from schemas.v3.compose_yaml import ComposeInvalid, ComposeValidated, ValidateComposeRequest
+from schemas.v3.plan import ApplicationPlan, ApplyApplicationRequest
 
 REF = "#/components/schemas/{model}"
 PROBLEM = {
@@ -55,18 +56,39 @@ class Operation:
     request: type[BaseModel] | None = None
     responses: dict[int, tuple[str, type[BaseModel] | list | None]] = field(default_factory=dict)
     authenticated: bool = True
+    # Query parameters: name → (description, JSON schema).
+    query: dict[str, tuple[str, dict]] = field(default_factory=dict)
 
 
+DRY_RUN = {"dryRun": ("true: answer the plan of the write and write nothing", {"type": "boolean", "default": False})}
 V3 = "/api/v3/organizations/{organisation}/applications"
 ENVIRONMENTS = V3 + "/{application}/environments"
 REQUESTS = {CreateApplicationRequest, CreateEnvironmentRequest, UpdateEnvironmentRequest, PatchComposeRequest,
-            ValidateComposeRequest}
+            ValidateComposeRequest, ApplyApplicationRequest}
 OPERATIONS = [
     Operation(V3, "post", "createApplication", "Create a new application", CreateApplicationRequest, {
+        200: ("dryRun: what the create would make; nothing was written", ApplicationPlan),
         201: ("The created application", Application),
         400: ("The request is invalid", None),
         403: ("Application limit reached", LimitReached),
         409: ("The application name is taken", None),
+    }, query=DRY_RUN),
+    Operation(V3 + "/{application}", "put", "applyApplication",
+              "Create or replace the application's desired state (declarative; repeating it changes nothing)",
+              ApplyApplicationRequest, {
+        200: ("Replaced (or unchanged); with dryRun, the plan and nothing written", Application),
+        201: ("Created", Application),
+        400: ("The request is invalid, or appName differs from the path's", None),
+        403: ("Application limit reached", LimitReached),
+        409: ("The application is being deleted", None),
+    }, query=DRY_RUN),
+    Operation(V3 + "/{application}/plan", "post", "planApplication",
+              "The field-level changes a PUT of this body would make, and their effects; writes nothing",
+              ApplyApplicationRequest, {
+        200: ("The plan", ApplicationPlan),
+        400: ("The request is invalid, or appName differs from the path's", None),
+        403: ("Application limit reached (the application does not exist yet)", LimitReached),
+        409: ("The application is being deleted", None),
     }),
     Operation(V3, "get", "listApplications", "Get all applications for an organisation", None, {
         200: ("A list of applications", [Application]),
@@ -150,7 +172,7 @@ def _parameters(path: str) -> list[dict]:
 def build_document() -> dict:
     models = {
         *REQUESTS, Application, LimitReached, EnvironmentResponse, EnvironmentSummary, EnvironmentLimitReached,
-        Compose, InvalidCompose, ComposeValidated, ComposeInvalid,
+        Compose, InvalidCompose, ComposeValidated, ComposeInvalid, ApplicationPlan,
     }
     _, definitions = models_json_schema(
         [(m, "validation" if m in REQUESTS else "serialization") for m in models],
@@ -161,7 +183,10 @@ def build_document() -> dict:
     schemas["Problem"] = PROBLEM
     paths: dict[str, dict] = {}
     for op in OPERATIONS:
-        entry: dict = {"operationId": op.operation_id, "summary": op.summary, "parameters": _parameters(op.path)}
+        query = [{"name": n, "in": "query", "required": False, "description": d, "schema": schema}
+                 for n, (d, schema) in op.query.items()]
+        entry: dict = {"operationId": op.operation_id, "summary": op.summary,
+                       "parameters": _parameters(op.path) + query}
         if op.request is not None:
             entry["requestBody"] = {"required": True, "content": _content(op.request)}
         entry["responses"] = {

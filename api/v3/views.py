@@ -8,7 +8,10 @@ from schemas.v3.applications import (
     ApplicationDatabase,
     ApplicationFilesystem,
     CreateApplicationRequest,
+    DatabaseEngine,
+    DatabaseRequest,
     DeploymentInformation,
+    FilesystemRequest,
 )
 from schemas.desired import EnvironmentSpec
 from schemas.status import ConditionType
@@ -56,15 +59,19 @@ def application_view(
 ) -> Application:
     """`row` is an `application_views` row (or `NEW_APPLICATION` with `spec` given).
 
-    The workload fields (compose, capacity) are the production environment's current
-    spec: the environment routes change it after the application was created."""
+    The workload fields (compose, capacity, database, filesystem) are the production
+    environment's current spec: the environment routes and the declarative PUT change it
+    after the application was created. `database`/`filesystem` show what the `rds-database`
+    and `efs-filesystem` kinds reported (`database_outputs`, `filesystem_outputs`)."""
     spec = spec or CreateApplicationRequest.model_validate(row["spec"])
     production = row.get("production_spec")
-    if production is not None:
-        workload = EnvironmentSpec.model_validate(production)
+    workload = EnvironmentSpec.model_validate(production) if production is not None else None
+    if workload is not None:
         compose, low, high = workload.compose, workload.min_capacity, workload.max_capacity
+        database, filesystem = workload.database, workload.filesystem
     else:
         compose, low, high = spec.compose_definition, spec.desired_min_capacity, spec.desired_max_capacity
+        database, filesystem = spec.database, spec.filesystem
     outputs = row["outputs"] or {}
     essential = next((c for c in compose.containers if c.essential is not False), compose.containers[0])
     return Application(
@@ -80,27 +87,32 @@ def application_view(
         desired_count=outputs.get("desiredCount"),
         running_count=outputs.get("runningCount"),
         environment_names=list(row["environment_names"]),
-        database=_database(spec, outputs),
-        filesystem=_filesystem(spec, outputs),
+        database=_database(database, row.get("database_outputs") or {}),
+        filesystem=_filesystem(filesystem, row.get("filesystem_outputs") or {}),
     )
 
 
-def _database(spec: CreateApplicationRequest, outputs: Mapping[str, Any]) -> ApplicationDatabase | None:
-    if spec.database is None:
+def _database(wanted: DatabaseRequest | None, outputs: Mapping[str, Any]) -> ApplicationDatabase | None:
+    """The production environment's database: wanted, as the `rds-database` kind last
+    reported it (its outputs), `pending` until it has."""
+    if wanted is None:
         return None
+    engine = outputs.get("rdsInstanceEngine")
     return ApplicationDatabase(
-        rds_instance_engine=spec.database.engine,
+        # The contract names two engines; RDS reports what it runs (the same names).
+        rds_instance_engine=engine if engine in DatabaseEngine._value2member_map_ else wanted.engine,
         rds_instance_identifier=outputs.get("rdsInstanceIdentifier"),
         rds_instance_endpoint=outputs.get("rdsInstanceEndpoint"),
-        rds_instance_status=outputs.get("rdsInstanceStatus", PENDING),
+        rds_instance_status=outputs.get("rdsInstanceStatus") or PENDING,
     )
 
 
-def _filesystem(spec: CreateApplicationRequest, outputs: Mapping[str, Any]) -> ApplicationFilesystem | None:
-    if spec.filesystem is None or not spec.filesystem.required:
+def _filesystem(wanted: FilesystemRequest | None, outputs: Mapping[str, Any]) -> ApplicationFilesystem | None:
+    """The production environment's file system, as the `efs-filesystem` kind last reported it."""
+    if wanted is None or not wanted.required:
         return None
     return ApplicationFilesystem(
-        filesystem_id=outputs.get("filesystemId"), mount_path=spec.filesystem.mount_path
+        filesystem_id=outputs.get("filesystemId"), mount_path=outputs.get("mountPath") or wanted.mount_path
     )
 
 

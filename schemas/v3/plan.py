@@ -14,16 +14,38 @@ import copy
 import re
 from collections.abc import Callable, Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from schemas.desired import EnvironmentSpec
-from schemas.v3.applications import PRODUCTION
+from schemas.v3.applications import APP_NAME_PATTERN, PRODUCTION, CreateApplicationRequest
 from schemas.wire import CamelModel
 
 # The environment spec's fields that an application body owns (wire names): a declarative
 # write replaces these and keeps the rest (state, restarts, imageTag, imageSuffix, scaling
 # policies), which other routes own.
 APPLICATION_OWNED = ("compose", "minCapacity", "maxCapacity", "variables", "database", "filesystem")
+
+
+class ApplyApplicationRequest(CreateApplicationRequest):
+    """The body of the declarative `PUT …/applications/{application}`: a create request
+    whose `appName` may be left out (the path names the application)."""
+
+    app_name: Annotated[str, Field(pattern=APP_NAME_PATTERN)] | None = None  # type: ignore[assignment]
+
+
+def requested_workload(request: CreateApplicationRequest) -> EnvironmentSpec:
+    """The production environment's spec an application body asks for; the fields not in
+    `APPLICATION_OWNED` keep their defaults (a create) or stored values (a replace)."""
+    return EnvironmentSpec(
+        compose=request.compose_definition,
+        min_capacity=request.desired_min_capacity,
+        max_capacity=request.desired_max_capacity,
+        variables=request.environment or [],
+        database=request.database,
+        filesystem=request.filesystem,
+    )
 
 
 class Op(StrEnum):
