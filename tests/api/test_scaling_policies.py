@@ -5,7 +5,12 @@ import pytest
 
 WEB = {"name": "web", "imageReference": {"type": "external", "identifier": "nginx:1.27"}, "exposedPorts": [80]}
 CPU = {"metric": "CPUUtilization", "targetValue": 70}
-MEMORY = {"metric": "MemoryUtilization", "targetValue": 80, "scaleInCooldownSeconds": 120, "scaleOutCooldownSeconds": 30}
+MEMORY = {
+    "metric": "MemoryUtilization",
+    "targetValue": 80,
+    "scaleInCooldownSeconds": 120,
+    "scaleOutCooldownSeconds": 30,
+}
 CPU_POLICY = {
     "metric": "CPUUtilization",
     "targetValue": 70.0,

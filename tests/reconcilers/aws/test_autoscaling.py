@@ -9,7 +9,7 @@ from reconcilers.ports import StatusUpdate
 from reconcilers.results import Done, Forget, RequeueAfter
 from schemas.desired import EnvironmentSpec
 from schemas.status import ConditionType
-from tests.fakes.aws import RecordingClients
+from tests.fakes.aws import CrashAfter, RecordingClients
 from tests.reconcilers.aws.factories import ENVIRONMENT_ID, environment
 
 KEY = str(ENVIRONMENT_ID)
@@ -39,7 +39,9 @@ async def service(aws, database):
     await aws.ecs.register_task_definition(
         family=SERVICE, containerDefinitions=[{"name": "web", "image": "nginx", "memory": 256}]
     )
-    created = await aws.ecs.create_service(cluster="berth", serviceName=SERVICE, taskDefinition=SERVICE, desiredCount=1)
+    created = await aws.ecs.create_service(
+        cluster="berth", serviceName=SERVICE, taskDefinition=SERVICE, desiredCount=1
+    )
     outputs = {"serviceName": SERVICE, "clusterArn": cluster, "serviceArn": created["service"]["serviceArn"]}
     database.statuses[("ecs-environment", KEY)] = StatusUpdate(observed_generation=1, conditions=[], outputs=outputs)
     return outputs
@@ -223,3 +225,52 @@ async def test_teardown_finds_the_target_by_its_derived_name_when_nothing_was_re
     assert await run_pass(aws, aws_config, database, clock) == Forget()
     assert await target(aws) == []
     assert await policies(aws) == {}
+
+
+async def test_waits_while_the_workload_has_no_service_arn(aws, aws_config, database, clock, service):
+    database.environments[ENVIRONMENT_ID] = scaled()
+    before = database.statuses[("ecs-environment", KEY)]
+    database.statuses[("ecs-environment", KEY)] = replace(before, outputs={**before.outputs, "serviceArn": None})
+    result = await run_pass(aws, aws_config, database, clock)
+    assert result == RequeueAfter(5, "waiting for the environment's ECS service")
+    assert await target(aws) == []
+
+
+async def test_a_pass_that_died_midway_is_finished_by_the_next(aws, aws_config, database, clock, service):
+    database.environments[ENVIRONMENT_ID] = scaled()
+    crashing = RecordingClients.around(aws, crash_after=["put_scaling_policy"])
+    with pytest.raises(CrashAfter):
+        await run_pass(crashing, aws_config, database, clock)
+    assert set(await policies(aws)) == {"cpu"}
+
+    recording = RecordingClients.around(aws)
+    assert await run_pass(recording, aws_config, database, clock) == Done()
+    assert recording.autoscaling.writes() == ["put_scaling_policy"]
+    assert set(await policies(aws)) == {"cpu", "memory"}
+    assert all(p["policyArn"] for p in status(database).outputs["policies"])
+
+
+async def test_a_policy_of_a_service_whose_name_is_a_prefix_is_not_this_ones(
+    aws, aws_config, database, clock, service
+):
+    """moto's resource id filter matches by substring: observe filters again, exactly."""
+    database.environments[ENVIRONMENT_ID] = scaled(policies=())
+    shorter = SERVICE[:-1]
+    await aws.ecs.create_service(cluster="berth", serviceName=shorter, taskDefinition=SERVICE, desiredCount=1)
+    other = f"service/berth/{shorter}"
+    await aws.autoscaling.register_scalable_target(ResourceId=other, MinCapacity=1, MaxCapacity=2, **NAMESPACE)
+    await aws.autoscaling.put_scaling_policy(
+        PolicyName="theirs",
+        ResourceId=other,
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 10.0,
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
+        },
+        **NAMESPACE,
+    )
+    recording = RecordingClients.around(aws)
+    assert await run_pass(recording, aws_config, database, clock) == Done()
+    assert recording.autoscaling.writes() == ["register_scalable_target"]
+    answer = await aws.autoscaling.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=other)
+    assert [p["PolicyName"] for p in answer["ScalingPolicies"]] == ["theirs"]

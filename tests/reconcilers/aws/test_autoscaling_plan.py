@@ -85,7 +85,8 @@ def test_plan_scaling(case):
 
 
 def test_teardown_deletes_every_policy_then_the_target():
-    assert plan_teardown(RID, CONVERGED) == [DeletePolicy(RID, "cpu"), DeletePolicy(RID, "memory"), DeregisterTarget(RID)]
+    want = [DeletePolicy(RID, "cpu"), DeletePolicy(RID, "memory"), DeregisterTarget(RID)]
+    assert plan_teardown(RID, CONVERGED) == want
     assert plan_teardown(RID, ScalingObservation()) == []
 
 
