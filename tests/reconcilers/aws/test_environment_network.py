@@ -5,6 +5,7 @@ from dataclasses import replace
 from uuid import UUID
 
 import pytest
+from botocore.exceptions import ClientError
 
 from reconcilers.aws.environment_network import KIND, EnvironmentNetworkReconciler
 from reconcilers.results import Done, Forget, RequeueAfter
@@ -257,3 +258,48 @@ async def test_two_applications_share_the_organisation_namespace(aws, network, d
 async def test_waits_for_the_shared_network(aws, database, clock):
     env = store(database, env_with())
     assert isinstance(await network_pass(aws, database, clock, env), RequeueAfter)
+
+
+class Refusing:
+    """Clients whose EC2 answers DeleteSecurityGroup with DependencyViolation (as AWS does
+    while an RDS or EFS group's rule still names the group, or a task still carries it)."""
+
+    def __init__(self, clients):
+        self._clients = clients
+        self.ec2 = self
+        self.servicediscovery = clients.servicediscovery
+
+    def __getattr__(self, name):
+        return getattr(self._clients.ec2, name)
+
+    async def delete_security_group(self, **kwargs):
+        error = {"Error": {"Code": "DependencyViolation", "Message": "resource has a dependent object"}}
+        raise ClientError(error, "DeleteSecurityGroup")
+
+
+async def test_a_group_still_in_use_is_deleted_later(aws, network, database, clock):
+    env = store(database, env_with(cross_env=True))
+    await network_pass(aws, database, clock, env)
+    env = deleting(database, env)
+
+    result = await network_pass(Refusing(aws), database, clock, env)
+    assert isinstance(result, RequeueAfter)
+    assert condition(database, env, ConditionType.PROGRESSING).reason == "Deleting"
+    assert database.finalized == []
+
+    assert await network_pass(aws, database, clock, env) == Forget()
+    assert await groups_named(aws, APP_GROUP, f"berth-env-{env.id}") == {}
+
+
+async def test_a_group_left_but_still_in_use_is_retried(aws, network, database, clock):
+    env = store(database, env_with(cross_env=True))
+    await network_pass(aws, database, clock, env)
+    env = store(database, replace(env_with(), generation=2))
+
+    assert isinstance(await network_pass(Refusing(aws), database, clock, env), RequeueAfter)
+    assert outputs(database, env)["retiredScopeKeys"] == [f"application:{APPLICATION_ID}"]
+    assert outputs(database, env)["ready"] is True  # the new groups are in place meanwhile
+
+    assert await network_pass(aws, database, clock, env) == Done()
+    assert outputs(database, env)["retiredScopeKeys"] == []
+    assert await groups_named(aws, APP_GROUP) == {}
