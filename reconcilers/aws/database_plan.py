@@ -294,8 +294,14 @@ def _pairs(fields: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted(fields.items()))
 
 
-def desired_ingress(desired: DesiredDatabase) -> frozenset[Permission]:
-    return frozenset(Permission(PROTOCOL, desired.port, desired.port, g) for g in desired.client_group_ids)
+def serving_port(desired: DesiredDatabase, instance: ObservedInstance | None) -> int:
+    """The instance's own port once it has one: an engine change is refused, and its old
+    port must stay open meanwhile."""
+    return instance.port if instance is not None and instance.port else desired.port
+
+
+def desired_ingress(desired: DesiredDatabase, port: int) -> frozenset[Permission]:
+    return frozenset(Permission(PROTOCOL, port, port, g) for g in desired.client_group_ids)
 
 
 def owned_elsewhere(desired: DesiredDatabase, observed: DatabaseObservation) -> Refusal | None:
@@ -315,7 +321,7 @@ def plan_database(desired: DesiredDatabase, observed: DatabaseObservation) -> Da
     actions = [
         *_plan_secret(desired, observed),
         *_plan_subnet_group(desired, observed.subnet_group),
-        *_plan_security_group(desired, observed.security_group),
+        *_plan_security_group(desired, observed.security_group, serving_port(desired, observed.instance)),
     ]
     instance_actions, refusals = _plan_instance(desired, observed)
     return DatabasePlan(tuple(actions + instance_actions), refusals)
@@ -352,11 +358,11 @@ def _plan_subnet_group(desired: DesiredDatabase, group: ObservedSubnetGroup | No
 
 
 def _plan_security_group(
-    desired: DesiredDatabase, group: ObservedSecurityGroup | None
+    desired: DesiredDatabase, group: ObservedSecurityGroup | None, port: int
 ) -> list[DatabaseAction]:
     if group is None:
         return [CreateSecurityGroup(desired.identifier, desired.vpc_id)]
-    wanted = desired_ingress(desired)
+    wanted = desired_ingress(desired, port)
     actions: list[DatabaseAction] = []
     missing, extra = sorted(wanted - group.ingress), sorted(group.ingress - wanted)
     if missing:

@@ -151,7 +151,7 @@ async def test_an_engine_change_is_refused(aws, aws_config, database, clock, net
     database.environments[ENVIRONMENT_ID] = with_database(env, engine="postgres")
     recording = RecordingClients.around(aws)
     await database_pass(recording, aws_config, database, clock)
-    assert recording.rds.writes() == []
+    assert recording.rds.writes() == [] and recording.ec2.writes() == []  # port 3306 stays open
     degraded = condition(database, ConditionType.DEGRADED)
     assert (degraded.status, degraded.reason) == (True, "EngineChangeRefused")
     assert "new instance" in degraded.message
