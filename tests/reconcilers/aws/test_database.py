@@ -260,3 +260,19 @@ async def test_an_instance_of_that_name_not_ours_is_left_alone(aws, aws_config, 
     assert (degraded.status, degraded.reason) == (True, "NameOwnedElsewhere")
     assert status(database).outputs["ready"] is False
     assert status(database).outputs["rdsInstanceEndpoint"] is None
+
+
+async def test_a_postgres_database(aws, aws_config, database, clock, network):
+    database.environments[ENVIRONMENT_ID] = database_environment(engine="postgres", storageGb=30, multiAz=True)
+    group = await workload_group(aws, network)
+    publish_environment_network(database, [group])
+    assert await converge(aws, aws_config, database, clock) == Done()
+    instance = await describe_instance(aws)
+    assert (instance["Engine"], instance["EngineVersion"], instance["Endpoint"]["Port"]) == ("postgres", "17", 5432)
+    assert (instance["AllocatedStorage"], instance["MultiAZ"]) == (30, True)
+    value = await secret_value(aws)
+    assert (value["engine"], value["port"]) == ("postgres", 5432)
+    group_id = instance["VpcSecurityGroups"][0]["VpcSecurityGroupId"]
+    rules = (await aws.ec2.describe_security_groups(GroupIds=[group_id]))["SecurityGroups"][0]["IpPermissions"]
+    assert [(p["FromPort"], p["ToPort"]) for p in rules] == [(5432, 5432)]
+    assert status(database).outputs["rdsInstanceEngine"] == "postgres"
