@@ -9,32 +9,19 @@ A request waits for AWS, so the SDK gets short timeouts and its own few retries 
 throttling and 5xx, no more: a read that still fails is a 503 the client may retry.
 """
 
-import base64
-import binascii
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any
 
 import aioboto3
-import aiohttp
-import structlog
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
-from api.cloud_reads import (
-    CloudRejected,
-    CloudUnavailable,
-    LogLine,
-    LogPage,
-    LogQuery,
-    MetricPoints,
-    MetricQuery,
-    RegistryCredentials,
-)
+from api.cloud_reads import LogLine, LogPage, LogQuery, MetricPoints, MetricQuery
+from controller.cloud_failures import FAILURES, TRANSPORT_ERRORS, error_code, failure
+from controller.registry_login import AwsRegistryLogin
 from reconcilers.aws.config import AwsConfig
-
-log = structlog.get_logger("berth.cloud_reads")
 
 SDK_ATTEMPTS = 3
 CONNECT_TIMEOUT_SECONDS = 5
@@ -42,42 +29,7 @@ READ_TIMEOUT_SECONDS = 15
 METRIC_NAMESPACE = "AWS/ECS"
 # GetMetricData pages; a window the API allows fits in one, this only bounds a surprise.
 MAX_METRIC_PAGES = 10
-REJECTION_CODES = frozenset(
-    {
-        "InvalidParameterException",
-        "InvalidParameterValue",
-        "InvalidParameterCombination",
-        "InvalidNextToken",
-        "ValidationException",
-        "ValidationError",
-    }
-)
 MISSING_LOG_GROUP = "ResourceNotFoundException"
-NOT_A_DOCKER_TOKEN = "ECR returned an authorization token that is not base64 'user:password'"
-NO_TOKEN = "ECR returned no authorization data"
-
-
-def _code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
-
-
-def _failure(operation: str, error: Exception) -> Exception:
-    """A rejected request (the client's to fix), or the cloud unavailable (retry later).
-
-    Only the error code is logged: messages may quote the request (a filter pattern)."""
-    if isinstance(error, ClientError):
-        code = _code(error)
-        if code in REJECTION_CODES:
-            return CloudRejected(f"AWS rejected {operation}: {error.response.get('Error', {}).get('Message', code)}")
-        log.warning("cloud_read_failed", operation=operation, code=code)
-    else:
-        log.warning("cloud_read_failed", operation=operation, error=type(error).__name__)
-    return CloudUnavailable(operation)
-
-
-TRANSPORT_ERRORS = (BotoCoreError, aiohttp.ClientError, TimeoutError, OSError)
-
-
 def _milliseconds(moment: datetime) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -103,11 +55,11 @@ class AwsLogReader:
         try:
             answer = await self._client.filter_log_events(**arguments)
         except ClientError as error:
-            if _code(error) == MISSING_LOG_GROUP:  # nothing has run yet, or it was torn down
+            if error_code(error) == MISSING_LOG_GROUP:  # nothing has run yet, or it was torn down
                 return LogPage(events=(), next_token=None)
-            raise _failure("FilterLogEvents", error) from error
+            raise failure("FilterLogEvents", error) from error
         except TRANSPORT_ERRORS as error:
-            raise _failure("FilterLogEvents", error) from error
+            raise failure("FilterLogEvents", error) from error
         events = tuple(
             LogLine(timestamp=event["timestamp"], message=event.get("message", ""), stream=event.get("logStreamName", ""))
             for event in answer.get("events", [])
@@ -152,8 +104,8 @@ class AwsMetricReader:
         for _ in range(MAX_METRIC_PAGES):
             try:
                 answer = await self._client.get_metric_data(**arguments)
-            except (ClientError, *TRANSPORT_ERRORS) as error:
-                raise _failure("GetMetricData", error) from error
+            except FAILURES as error:
+                raise failure("GetMetricData", error) from error
             for result in answer.get("MetricDataResults", []):
                 points = found.setdefault(result["Id"], {})
                 for moment, value in zip(result.get("Timestamps", []), result.get("Values", []), strict=False):
@@ -167,52 +119,22 @@ class AwsMetricReader:
         ]
 
 
-class AwsRegistryLogin:
-    """One authorization token for the account's registry (or BERTH_ECR_REGISTRY's).
-
-    An ECR token carries the permissions of the credentials that asked for it: the
-    API's. It is not narrowed to the organisation's repository (see docs/api.md)."""
-
-    def __init__(self, client: Any, registry: str | None):
-        self._client = client
-        account = (registry or "").split(".", 1)[0]
-        self._registry_ids = [account] if account.isdigit() else []
-
-    async def credentials(self, organisation: str) -> RegistryCredentials:
-        arguments = {"registryIds": self._registry_ids} if self._registry_ids else {}
-        try:
-            answer = await self._client.get_authorization_token(**arguments)
-        except (ClientError, *TRANSPORT_ERRORS) as error:
-            raise _failure("GetAuthorizationToken", error) from error
-        data = answer.get("authorizationData") or []
-        if not data:
-            log.warning("cloud_read_failed", operation="GetAuthorizationToken", error=NO_TOKEN)
-            raise CloudUnavailable(NO_TOKEN)
-        try:
-            username, separator, password = base64.b64decode(data[0]["authorizationToken"]).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError, KeyError):
-            username, separator, password = "", "", ""
-        if not separator:
-            log.warning("cloud_read_failed", operation="GetAuthorizationToken", error=NOT_A_DOCKER_TOKEN)
-            raise CloudUnavailable(NOT_A_DOCKER_TOKEN)
-        return RegistryCredentials(
-            username=username,
-            password=password,
-            endpoint=data[0].get("proxyEndpoint", ""),
-            expires_at=data[0]["expiresAt"],
-        )
-
-
 class AwsCloudReads:
-    """`async with AwsCloudReads(config) as reads:` — `reads.logs`, `reads.metrics`, `reads.registry`."""
+    """`async with AwsCloudReads(config) as reads:` — `reads.logs`, `reads.metrics`, `reads.registry`.
+
+    `ecr_login_role_arn` (BERTH_ECR_LOGIN_ROLE_ARN): registry logins go through that role,
+    narrowed to the organisation's repository (`controller.registry_login`)."""
 
     logs: AwsLogReader
     metrics: AwsMetricReader
     registry: AwsRegistryLogin
 
-    def __init__(self, config: AwsConfig, session: aioboto3.Session | None = None):
+    def __init__(
+        self, config: AwsConfig, session: aioboto3.Session | None = None, *, ecr_login_role_arn: str | None = None
+    ):
         self.config = config
         self._session = session or aioboto3.Session()
+        self._role_arn = ecr_login_role_arn
         self._stack: AsyncExitStack | None = None
 
     def _client_arguments(self) -> dict[str, Any]:
@@ -226,15 +148,34 @@ class AwsCloudReads:
             arguments["endpoint_url"] = self.config.endpoint_url
         return arguments
 
+    def _ecr_with(self, access_key: str, secret_key: str, session_token: str):
+        return self._session.client(
+            "ecr",
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            aws_session_token=session_token,
+            **self._client_arguments(),
+        )
+
     async def __aenter__(self) -> "AwsCloudReads":
         async with AsyncExitStack() as stack:
             arguments = self._client_arguments()
             logs = await stack.enter_async_context(self._session.client("logs", **arguments))
             cloudwatch = await stack.enter_async_context(self._session.client("cloudwatch", **arguments))
             ecr = await stack.enter_async_context(self._session.client("ecr", **arguments))
+            sts = None
+            if self._role_arn:
+                sts = await stack.enter_async_context(self._session.client("sts", **arguments))
             self.logs = AwsLogReader(logs)
             self.metrics = AwsMetricReader(cloudwatch)
-            self.registry = AwsRegistryLogin(ecr, self.config.ecr_registry)
+            self.registry = AwsRegistryLogin(
+                ecr,
+                self.config.ecr_registry,
+                region=self.config.region,
+                role_arn=self._role_arn,
+                sts=sts,
+                ecr_with=self._ecr_with,
+            )
             self._stack = stack.pop_all()
         return self
 
@@ -245,6 +186,8 @@ class AwsCloudReads:
 
 
 def aws_cloud_reads(environ: Mapping[str, str]):
-    """The factory `create_app(…, cloud=…)` takes: AWS as this process's environment names it."""
+    """The factory `create_app(…, cloud=…)` takes: AWS as this process's environment names it
+    (AwsConfig.from_env, plus BERTH_ECR_LOGIN_ROLE_ARN)."""
     config = AwsConfig.from_env(environ)
-    return lambda: AwsCloudReads(config)
+    role_arn = environ.get("BERTH_ECR_LOGIN_ROLE_ARN") or None
+    return lambda: AwsCloudReads(config, ecr_login_role_arn=role_arn)

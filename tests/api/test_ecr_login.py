@@ -1,6 +1,8 @@
 """`GET …/applications/ecr-login` against moto's ECR."""
 
 import base64
+import contextlib
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -8,7 +10,8 @@ import structlog
 from botocore.exceptions import ClientError
 
 from api.cloud_reads import CloudUnavailable, RegistryCredentials
-from controller.cloud_reads import AwsRegistryLogin
+from controller.cloud_reads import AwsCloudReads
+from controller.registry_login import AwsRegistryLogin, repository_policy
 from tests.api.cloud import *  # noqa: F403 (fixtures)
 
 ACCOUNT = "123456789012"
@@ -83,3 +86,55 @@ async def test_the_password_is_never_logged_nor_shown():
             await AwsRegistryLogin(FakeEcr(error=denied), None).credentials("acme")
     assert [entry.get("code") or entry.get("error") for entry in logged][-1] == "AccessDeniedException"
     assert "s3cr3t" not in repr(logged)
+
+
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/berth-ecr-login"
+
+
+class FakeSts:
+    def __init__(self):
+        self.sent = []
+
+    async def assume_role(self, **arguments):
+        self.sent.append(arguments)
+        return {"Credentials": {"AccessKeyId": "AKIA", "SecretAccessKey": "secret", "SessionToken": "session"}}
+
+
+async def test_with_a_login_role_the_token_is_narrowed_to_the_organisations_repository():
+    sts, opened = FakeSts(), []
+    scoped_ecr = FakeEcr(token("AWS:scoped"))
+
+    @contextlib.asynccontextmanager
+    async def ecr_with(*keys):
+        opened.append(keys)
+        yield scoped_ecr
+
+    own_ecr = FakeEcr(token("AWS:wide-open"))
+    login = AwsRegistryLogin(own_ecr, None, region="eu-west-1", role_arn=ROLE, sts=sts, ecr_with=ecr_with)
+    found = await login.credentials("acme")
+    assert found.password == "scoped" and own_ecr.sent == [] and opened == [("AKIA", "secret", "session")]
+    [sent] = sts.sent
+    assert (sent["RoleArn"], sent["RoleSessionName"], sent["DurationSeconds"]) == (ROLE, "berth-ecr-acme", 900)
+    assert json.loads(sent["Policy"]) == repository_policy("eu-west-1", ACCOUNT, "acme")
+
+
+def test_the_session_policy_opens_one_repository():
+    policy = repository_policy("eu-west-1", ACCOUNT, "acme")
+    resources = {s["Resource"] for s in policy["Statement"]}
+    assert resources == {"*", f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/berth/acme"}
+    [login] = [s for s in policy["Statement"] if s["Resource"] == "*"]
+    assert login["Action"] == "ecr:GetAuthorizationToken"  # the only action not tied to a repository
+
+
+async def test_the_role_path_on_moto(pool, database_url, cloud_config):
+    from tests.api.cloud import _tenant
+    from tests.serving import serve
+    from api.app import create_app
+
+    app = create_app(database_url, cloud=lambda: AwsCloudReads(cloud_config, ecr_login_role_arn=ROLE))
+    async with serve(app) as url:
+        tenant = await _tenant(pool, url, "acme")
+        answer = await tenant.client.get(f"{tenant.applications}/ecr-login")
+        await tenant.client.aclose()
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["username"] == "AWS"
