@@ -22,7 +22,7 @@ from reconcilers.aws.database_apply import DatabaseApplier
 from reconcilers.aws.database_names import ENGINES, connection_secret_name, instance_identifier
 from reconcilers.aws.database_observe import observe_database
 from reconcilers.aws.database_plan import DatabaseObservation, DesiredDatabase, plan_database
-from reconcilers.aws.database_status import conditions, is_ready, judge, outputs
+from reconcilers.aws.database_status import Verdict, conditions, is_ready, judge, outputs
 from reconcilers.aws.database_teardown import DatabaseTargets, tear_down
 from reconcilers.aws.naming import ownership_tags
 from reconcilers.ports import EnvironmentRecord, ReconcileContext, StatusUpdate
@@ -107,7 +107,9 @@ class DatabaseReconciler:
             return await self._wait(ctx, env, WAITING_FOR_ENVIRONMENT_NETWORK)
         return await self._converge(ctx, env, desired_database(env, network, environment_network))
 
-    async def _converge(self, ctx: ReconcileContext, env: EnvironmentRecord, desired: DesiredDatabase) -> Result:
+    async def _converge(
+        self, ctx: ReconcileContext, env: EnvironmentRecord, desired: DesiredDatabase
+    ) -> Result:
         applier = DatabaseApplier(self._clients, ownership_tags(env))
         done: list[str] = []
         for _ in range(MAX_ROUNDS):
@@ -170,15 +172,21 @@ class DatabaseReconciler:
 
     async def _wait(self, ctx: ReconcileContext, env: EnvironmentRecord, message: str) -> Result:
         previous = await ctx.store.status(ctx.kind, ctx.key)
-        current = self._set(previous.conditions if previous else [], ConditionType.READY, False, "Waiting", message)
+        current = self._set(
+            previous.conditions if previous else [], ConditionType.READY, False, "Waiting", message
+        )
         current = self._set(current, ConditionType.PROGRESSING, True, "Waiting", message)
         outputs_before = previous.outputs if previous else {"ready": False}
-        await ctx.store.write_status(StatusUpdate(env.generation, current, {**outputs_before, "ready": False}))
+        await ctx.store.write_status(
+            StatusUpdate(env.generation, current, {**outputs_before, "ready": False})
+        )
         return RequeueAfter(DEPENDENCY_SECONDS, message)
 
     async def _write_deleting(self, ctx: ReconcileContext, env: EnvironmentRecord, message: str) -> None:
         previous = await ctx.store.status(ctx.kind, ctx.key)
-        current = self._set(previous.conditions if previous else [], ConditionType.READY, False, "Deleting", message)
+        current = self._set(
+            previous.conditions if previous else [], ConditionType.READY, False, "Deleting", message
+        )
         current = self._set(current, ConditionType.PROGRESSING, True, "Deleting", message)
         before = previous.outputs if previous else {}
         await ctx.store.write_status(StatusUpdate(env.generation, current, {**before, "ready": False}))
@@ -191,7 +199,9 @@ class DatabaseReconciler:
         )
         return set_condition(list(current), condition)
 
-    async def _write(self, ctx: ReconcileContext, env: EnvironmentRecord, verdict: Any, values: dict) -> None:
+    async def _write(
+        self, ctx: ReconcileContext, env: EnvironmentRecord, verdict: Verdict, values: dict
+    ) -> None:
         previous = await ctx.store.status(ctx.kind, ctx.key)
         await ctx.store.write_status(
             StatusUpdate(
@@ -202,6 +212,12 @@ class DatabaseReconciler:
         )
 
     async def _event(
-        self, ctx: ReconcileContext, env: EnvironmentRecord, reason: str, message: str, *, warning: bool = False
+        self,
+        ctx: ReconcileContext,
+        env: EnvironmentRecord,
+        reason: str,
+        message: str,
+        *,
+        warning: bool = False,
     ) -> None:
         await ctx.store.record_event(reason=reason, message=message, warning=warning, environment_id=env.id)

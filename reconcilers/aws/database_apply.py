@@ -57,7 +57,9 @@ SUBNET_GROUP_MODIFIED = "DB subnet group {name} now spans {subnets}"
 SECURITY_GROUP_CREATED = "created security group {name} for the database"
 INGRESS_AUTHORIZED = "allowed {rules} into {group}"
 INGRESS_REVOKED = "removed {rules} from {group}"
-INSTANCE_CREATED = "creating RDS instance {identifier} ({engine} {version}, {cls}, {storage} GB, Multi-AZ {multi_az})"
+INSTANCE_CREATED = (
+    "creating RDS instance {identifier} ({engine} {version}, {cls}, {storage} GB, Multi-AZ {multi_az})"
+)
 INSTANCE_MODIFIED = "modified {identifier}: {changes} ({when})"
 AT_ONCE = "applied immediately"
 IN_WINDOW = "in the next maintenance window"
@@ -96,7 +98,9 @@ class DatabaseApplier:
     async def apply(self, action: DatabaseAction) -> tuple[str, str]:
         match action:
             case CreateSecret(name=name, fields=fields, password_pending=pending):
-                await database_secret.create_secret(self._secrets, name, dict(fields), self._tags, pending=pending)
+                await database_secret.create_secret(
+                    self._secrets, name, dict(fields), self._tags, pending=pending
+                )
                 message = (SECRET_CREATED_AGAIN if pending else SECRET_CREATED).format(name=name)
                 return "DatabaseSecretCreated", message
             case RestoreSecret(name=name):
@@ -176,7 +180,9 @@ class DatabaseApplier:
                     multi_az=create.multi_az,
                 )
             case ModifyInstance(identifier=identifier, changes=changes, apply_immediately=immediately):
-                parameters = {key: list(value) if isinstance(value, tuple) else value for key, value in changes}
+                parameters = {
+                    key: list(value) if isinstance(value, tuple) else value for key, value in changes
+                }
                 await call(
                     self._rds.modify_db_instance,
                     DBInstanceIdentifier=identifier,
@@ -184,7 +190,9 @@ class DatabaseApplier:
                     **parameters,
                 )
                 when = AT_ONCE if immediately else IN_WINDOW
-                message = INSTANCE_MODIFIED.format(identifier=identifier, changes=_changes(changes), when=when)
+                message = INSTANCE_MODIFIED.format(
+                    identifier=identifier, changes=_changes(changes), when=when
+                )
                 return "DatabaseModified", message
         raise AssertionError(f"unknown action {action!r}")
 

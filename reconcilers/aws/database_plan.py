@@ -33,8 +33,12 @@ ENGINE_CHANGE_REFUSED = (
     "the instance runs {observed}; changing the engine to {desired} needs a new instance "
     "(remove the database, then add it again)"
 )
-STORAGE_SHRINK_REFUSED = "RDS storage only grows: the instance has {observed} GB, the spec asks for {desired} GB"
-NAME_OWNED_ELSEWHERE = "an RDS instance named {identifier} exists and belongs to {owner}; berth leaves it alone"
+STORAGE_SHRINK_REFUSED = (
+    "RDS storage only grows: the instance has {observed} GB, the spec asks for {desired} GB"
+)
+NAME_OWNED_ELSEWHERE = (
+    "an RDS instance named {identifier} exists and belongs to {owner}; berth leaves it alone"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,7 +410,9 @@ def _plan_instance(
         message = ENGINE_CHANGE_REFUSED.format(observed=instance.engine, desired=desired.engine)
         refusals.append(Refusal("EngineChangeRefused", message))
     if desired.storage_gb < instance.effective_storage:
-        message = STORAGE_SHRINK_REFUSED.format(observed=instance.effective_storage, desired=desired.storage_gb)
+        message = STORAGE_SHRINK_REFUSED.format(
+            observed=instance.effective_storage, desired=desired.storage_gb
+        )
         refusals.append(Refusal("StorageShrinkRefused", message))
     if instance.status != MODIFIABLE:
         return [], tuple(refusals)  # RDS refuses modifications until it is available again

@@ -93,11 +93,6 @@ class Verdict:
     progressing: tuple[bool, str, str]
     degraded: tuple[bool, str, str]
 
-    @property
-    def waiting(self) -> bool:
-        """Worth looking again soon: something is on its way that is not a maintenance window."""
-        return not self.ready[0] and not self.degraded[0] or self.progressing[1] == "Modifying"
-
 
 def judge(
     desired: DesiredDatabase, observed: DatabaseObservation, refusals: Sequence[Refusal], done: Sequence[str]
@@ -126,8 +121,10 @@ def judge(
         ),
     )
     if done or instance.status != "available":
-        message = APPLIED.format(actions=", ".join(done)) if done else WAITING.format(
-            identifier=instance.identifier, status=instance.status
+        message = (
+            APPLIED.format(actions=", ".join(done))
+            if done
+            else WAITING.format(identifier=instance.identifier, status=instance.status)
         )
         return Verdict(ready, (True, "Modifying", message), degraded)
     pending = pending_modifications(observed)

@@ -15,7 +15,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from reconcilers.aws.calls import call, call_unless_absent, error_code
+from reconcilers.aws.calls import call_unless_absent, error_code
+from reconcilers.aws.database_names import final_snapshot_identifier
 from reconcilers.aws.database_observe import (
     INSTANCE_ABSENT,
     SUBNET_GROUP_ABSENT,
@@ -23,7 +24,6 @@ from reconcilers.aws.database_observe import (
     observe_instance,
     observe_security_group,
 )
-from reconcilers.aws.database_names import final_snapshot_identifier
 from reconcilers.aws.database_plan import DELETING, SecretState
 from reconcilers.aws.database_secret import delete_secret, observe_secret
 
@@ -56,7 +56,10 @@ INSTANCE_STILL_DELETING = "RDS instance {identifier} is {status}"
 INSTANCE_BUSY = "RDS instance {identifier} cannot be deleted yet: {message}"
 GROUP_IN_USE = "security group {group} is still in use: {message}"
 LEFT_ALONE = "RDS instance {identifier} belongs to {owner}; berth leaves it alone"
-RESOURCES_DELETED = "deleted DB subnet group and security group {identifier}; connection secret {secret} scheduled for deletion"
+RESOURCES_DELETED = (
+    "deleted DB subnet group and security group {identifier}; "
+    "connection secret {secret} scheduled for deletion"
+)
 
 
 async def tear_down(clients: Any, targets: DatabaseTargets) -> TeardownProgress:
@@ -72,7 +75,8 @@ async def tear_down(clients: Any, targets: DatabaseTargets) -> TeardownProgress:
     instance = await observe_instance(clients.rds, targets.identifier)
     if instance is not None and instance.owner != targets.owner:
         progress.left_alone = LEFT_ALONE.format(
-            identifier=instance.identifier, owner=f"environment {instance.owner}" if instance.owner else "no berth environment"
+            identifier=instance.identifier,
+            owner=f"environment {instance.owner}" if instance.owner else "no berth environment",
         )
         instance = None
     if instance is not None:
@@ -95,7 +99,9 @@ async def tear_down(clients: Any, targets: DatabaseTargets) -> TeardownProgress:
                     raise
                 progress.waiting_for = INSTANCE_BUSY.format(identifier=targets.identifier, message=exc)
                 return progress
-            detail = WITHOUT_SNAPSHOT if targets.skip_final_snapshot else WITH_SNAPSHOT.format(snapshot=snapshot)
+            detail = (
+                WITHOUT_SNAPSHOT if targets.skip_final_snapshot else WITH_SNAPSHOT.format(snapshot=snapshot)
+            )
             progress.events.append(
                 ("DatabaseDeleting", INSTANCE_DELETING.format(identifier=targets.identifier, snapshot=detail))
             )
@@ -110,7 +116,9 @@ async def tear_down(clients: Any, targets: DatabaseTargets) -> TeardownProgress:
     )
     if group is not None:
         try:
-            await call_unless_absent(clients.ec2.delete_security_group, absent=GROUP_ABSENT, GroupId=group.group_id)
+            await call_unless_absent(
+                clients.ec2.delete_security_group, absent=GROUP_ABSENT, GroupId=group.group_id
+            )
         except ClientError as exc:
             if error_code(exc) not in NOT_YET:
                 raise
@@ -121,7 +129,10 @@ async def tear_down(clients: Any, targets: DatabaseTargets) -> TeardownProgress:
     if secret.state is SecretState.PRESENT:
         await delete_secret(clients.secretsmanager, targets.secret_name)
     progress.events.append(
-        ("DatabaseDeleted", RESOURCES_DELETED.format(identifier=targets.identifier, secret=targets.secret_name))
+        (
+            "DatabaseDeleted",
+            RESOURCES_DELETED.format(identifier=targets.identifier, secret=targets.secret_name),
+        )
     )
     progress.gone = True
     return progress

@@ -24,7 +24,9 @@ def database_environment(
 
 
 def with_database(env: EnvironmentRecord, **request: Any) -> EnvironmentRecord:
-    spec = env.spec.model_copy(update={"database": DatabaseRequest.model_validate(request) if request else None})
+    spec = env.spec.model_copy(
+        update={"database": DatabaseRequest.model_validate(request) if request else None}
+    )
     return replace(env, spec=spec, generation=env.generation + 1)
 
 

@@ -158,7 +158,9 @@ async def test_an_engine_change_is_refused(aws, aws_config, database, clock, net
     assert status(database).outputs["rdsInstanceEngine"] == "mysql"
 
 
-async def test_drift_on_the_instance_and_its_group_is_put_back(aws, aws_config, database, clock, network, ready):
+async def test_drift_on_the_instance_and_its_group_is_put_back(
+    aws, aws_config, database, clock, network, ready
+):
     await converge(aws, aws_config, database, clock)
     await aws.rds.modify_db_instance(
         DBInstanceIdentifier=IDENTIFIER,
@@ -170,20 +172,25 @@ async def test_drift_on_the_instance_and_its_group_is_put_back(aws, aws_config, 
     group_id = (await describe_instance(aws))["VpcSecurityGroups"][0]["VpcSecurityGroupId"]
     await aws.ec2.authorize_security_group_ingress(
         GroupId=group_id,
-        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+        ],
     )
     await aws.ec2.revoke_security_group_ingress(
         GroupId=group_id,
-        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306, "UserIdGroupPairs": [{"GroupId": ready}]}],
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306, "UserIdGroupPairs": [{"GroupId": ready}]}
+        ],
     )
     await converge(aws, aws_config, database, clock)
     instance = await describe_instance(aws)
     assert instance["DBInstanceClass"] == "db.t4g.micro"
     assert instance["PubliclyAccessible"] is False and instance["DeletionProtection"] is False
     group = (await aws.ec2.describe_security_groups(GroupIds=[group_id]))["SecurityGroups"][0]
-    assert [(p["IpProtocol"], p["FromPort"], [g["GroupId"] for g in p["UserIdGroupPairs"]], p["IpRanges"]) for p in group["IpPermissions"]] == [
-        ("tcp", 3306, [ready], [])
-    ]
+    assert [
+        (p["IpProtocol"], p["FromPort"], [g["GroupId"] for g in p["UserIdGroupPairs"]], p["IpRanges"])
+        for p in group["IpPermissions"]
+    ] == [("tcp", 3306, [ready], [])]
     recording = RecordingClients.around(aws)
     assert await database_pass(recording, aws_config, database, clock) == Done()
     assert recording.rds.writes() == [] and recording.ec2.writes() == []
@@ -213,7 +220,9 @@ async def test_a_secret_gone_for_good_gets_a_new_password_set_on_the_instance(
     await converge(recording, aws_config, database, clock)
     after = await secret_value(aws)
     assert after["password"] != before["password"]
-    assert {k: v for k, v in after.items() if k != "password"} == {k: v for k, v in before.items() if k != "password"}
+    assert {k: v for k, v in after.items() if k != "password"} == {
+        k: v for k, v in before.items() if k != "password"
+    }
     assert "modify_db_instance" in recording.rds.writes()
     tags = (await aws.secretsmanager.describe_secret(SecretId=SECRET_NAME)).get("Tags") or []
     assert "berth:master-password" not in {t["Key"] for t in tags}
@@ -221,7 +230,9 @@ async def test_a_secret_gone_for_good_gets_a_new_password_set_on_the_instance(
     assert status(database).outputs["ready"] is True
 
 
-async def test_an_edited_secret_is_rewritten_keeping_the_password(aws, aws_config, database, clock, network, ready):
+async def test_an_edited_secret_is_rewritten_keeping_the_password(
+    aws, aws_config, database, clock, network, ready
+):
     await converge(aws, aws_config, database, clock)
     before = await secret_value(aws)
     await aws.secretsmanager.put_secret_value(
@@ -244,7 +255,9 @@ async def test_a_crash_after_the_secret_keeps_its_password_for_the_instance(
     assert len((await aws.secretsmanager.list_secrets())["SecretList"]) == 1
 
 
-async def test_an_instance_of_that_name_not_ours_is_left_alone(aws, aws_config, database, clock, network, ready):
+async def test_an_instance_of_that_name_not_ours_is_left_alone(
+    aws, aws_config, database, clock, network, ready
+):
     await aws.rds.create_db_instance(
         DBInstanceIdentifier=IDENTIFIER,
         DBInstanceClass="db.t4g.large",
@@ -263,16 +276,24 @@ async def test_an_instance_of_that_name_not_ours_is_left_alone(aws, aws_config, 
 
 
 async def test_a_postgres_database(aws, aws_config, database, clock, network):
-    database.environments[ENVIRONMENT_ID] = database_environment(engine="postgres", storageGb=30, multiAz=True)
+    database.environments[ENVIRONMENT_ID] = database_environment(
+        engine="postgres", storageGb=30, multiAz=True
+    )
     group = await workload_group(aws, network)
     publish_environment_network(database, [group])
     assert await converge(aws, aws_config, database, clock) == Done()
     instance = await describe_instance(aws)
-    assert (instance["Engine"], instance["EngineVersion"], instance["Endpoint"]["Port"]) == ("postgres", "17", 5432)
+    assert (instance["Engine"], instance["EngineVersion"], instance["Endpoint"]["Port"]) == (
+        "postgres",
+        "17",
+        5432,
+    )
     assert (instance["AllocatedStorage"], instance["MultiAZ"]) == (30, True)
     value = await secret_value(aws)
     assert (value["engine"], value["port"]) == ("postgres", 5432)
     group_id = instance["VpcSecurityGroups"][0]["VpcSecurityGroupId"]
-    rules = (await aws.ec2.describe_security_groups(GroupIds=[group_id]))["SecurityGroups"][0]["IpPermissions"]
+    rules = (await aws.ec2.describe_security_groups(GroupIds=[group_id]))["SecurityGroups"][0][
+        "IpPermissions"
+    ]
     assert [(p["FromPort"], p["ToPort"]) for p in rules] == [(5432, 5432)]
     assert status(database).outputs["rdsInstanceEngine"] == "postgres"

@@ -154,12 +154,19 @@ CASES = [
     ),
     Case(
         "subnets moved",
-        replace(CONVERGED, subnet_group=ObservedSubnetGroup(DESIRED.identifier, "vpc-1", frozenset({"subnet-a"}))),
+        replace(
+            CONVERGED, subnet_group=ObservedSubnetGroup(DESIRED.identifier, "vpc-1", frozenset({"subnet-a"}))
+        ),
         [ModifySubnetGroup(DESIRED.identifier, ("subnet-a", "subnet-b"))],
     ),
     Case(
         "a rule added out of band goes, the missing one comes",
-        replace(CONVERGED, security_group=ObservedSecurityGroup("sg-db", frozenset({Permission("tcp", 3306, 3306, "0.0.0.0/0")}))),
+        replace(
+            CONVERGED,
+            security_group=ObservedSecurityGroup(
+                "sg-db", frozenset({Permission("tcp", 3306, 3306, "0.0.0.0/0")})
+            ),
+        ),
         [
             AuthorizeIngress("sg-db", (RULE,)),
             RevokeIngress("sg-db", (Permission("tcp", 3306, 3306, "0.0.0.0/0"),)),
@@ -186,7 +193,11 @@ CASES = [
         [
             ModifyInstance(
                 DESIRED.identifier,
-                (("DeletionProtection", False), ("PubliclyAccessible", False), ("VpcSecurityGroupIds", ("sg-db",))),
+                (
+                    ("DeletionProtection", False),
+                    ("PubliclyAccessible", False),
+                    ("VpcSecurityGroupIds", ("sg-db",)),
+                ),
                 True,
             )
         ],
@@ -228,17 +239,27 @@ def simulate(observed: DatabaseObservation, action, desired: DesiredDatabase) ->
     secret, instance = observed.secret, observed.instance
     match action:
         case CreateSecret(fields=fields, password_pending=pending):
-            return replace(observed, secret=ObservedSecret(SecretState.PRESENT, "arn:new", dict(fields), True, pending))
+            return replace(
+                observed, secret=ObservedSecret(SecretState.PRESENT, "arn:new", dict(fields), True, pending)
+            )
         case RestoreSecret():
             return replace(observed, secret=replace(secret, state=SecretState.PRESENT))
         case WriteSecretFields(fields=fields):
             return replace(observed, secret=replace(secret, fields=dict(fields)))
         case ReplacePassword(fields=fields, password_pending=pending):
-            return replace(observed, secret=replace(secret, fields=dict(fields), has_password=True, password_pending=pending))
+            return replace(
+                observed,
+                secret=replace(secret, fields=dict(fields), has_password=True, password_pending=pending),
+            )
         case SetMasterPassword() | ClearPasswordPending():
             return replace(observed, secret=replace(secret, password_pending=False))
-        case CreateSubnetGroup(name=name, subnet_ids=subnets) | ModifySubnetGroup(name=name, subnet_ids=subnets):
-            return replace(observed, subnet_group=ObservedSubnetGroup(name, desired.vpc_id, frozenset(subnets)))
+        case (
+            CreateSubnetGroup(name=name, subnet_ids=subnets)
+            | ModifySubnetGroup(name=name, subnet_ids=subnets)
+        ):
+            return replace(
+                observed, subnet_group=ObservedSubnetGroup(name, desired.vpc_id, frozenset(subnets))
+            )
         case CreateSecurityGroup():
             return replace(observed, security_group=ObservedSecurityGroup("sg-new"))
         case AuthorizeIngress(permissions=rules):
@@ -275,7 +296,9 @@ def simulate(observed: DatabaseObservation, action, desired: DesiredDatabase) ->
             pending = {k: v for k, v in instance.pending.items() if k not in dict(changes)}
             return replace(observed, instance=replace(instance, pending=pending, **values))
         case ModifyInstance(changes=changes, apply_immediately=False):
-            return replace(observed, instance=replace(instance, pending={**instance.pending, **dict(changes)}))
+            return replace(
+                observed, instance=replace(instance, pending={**instance.pending, **dict(changes)})
+            )
     raise AssertionError(action)
 
 
@@ -291,7 +314,13 @@ desireds = st.builds(
     client_group_ids=groups,
 )
 rules = st.sets(
-    st.builds(Permission, st.just("tcp"), st.sampled_from([3306, 22]), st.sampled_from([3306, 22]), st.sampled_from(["sg-a", "sg-b", "0.0.0.0/0"]))
+    st.builds(
+        Permission,
+        st.just("tcp"),
+        st.sampled_from([3306, 22]),
+        st.sampled_from([3306, 22]),
+        st.sampled_from(["sg-a", "sg-b", "0.0.0.0/0"]),
+    )
 ).map(frozenset)
 secrets = st.builds(
     ObservedSecret,
@@ -333,7 +362,9 @@ def test_applying_the_plan_converges(desired: DesiredDatabase, observed: Databas
             observed = simulate(observed, action, desired)
     assert plan_database(desired, observed).actions == ()
     instance = observed.instance
-    assert instance is not None and observed.secret.state is SecretState.PRESENT and observed.secret.has_password
+    assert (
+        instance is not None and observed.secret.state is SecretState.PRESENT and observed.secret.has_password
+    )
     if instance.status == "available":
         assert not observed.secret.password_pending
         assert instance.effective_class == desired.instance_class

@@ -100,7 +100,9 @@ async def test_a_teardown_replayed_finds_nothing_to_do(aws, aws_config, database
     await assert_all_gone(aws)
 
 
-async def test_the_password_is_never_in_status_events_or_logs(aws, aws_config, network, database, clock, caplog):
+async def test_the_password_is_never_in_status_events_or_logs(
+    aws, aws_config, network, database, clock, caplog
+):
     caplog.set_level(logging.DEBUG)
     contexts = []
 
