@@ -21,3 +21,21 @@ async def parse_body(request: Request, model: type[M]) -> M:
         ) from None
     except ValidationError as error:
         raise invalid_body(error) from None
+
+
+# The deletes' opt-out of an RDS final snapshot (`?skipFinalSnapshot=true`).
+SKIP_FINAL_SNAPSHOT = "skipFinalSnapshot"
+FLAG_VALUES = {"true": True, "1": True, "false": False, "0": False}
+NOT_A_FLAG = "must be true or false"
+
+
+def query_flag(request: Request, name: str) -> bool:
+    """A boolean query parameter (`?name=true`), False when absent, or a 400 naming it."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return False
+    value = FLAG_VALUES.get(raw.lower())
+    if value is None:
+        errors = [{"field": name, "pointer": f"?{name}", "message": NOT_A_FLAG}]
+        raise Problem(400, "Bad Request", f"query parameter {name} {NOT_A_FLAG}", errors=errors)
+    return value

@@ -23,6 +23,9 @@ class EnvironmentRecord:
     spec: EnvironmentSpec
     generation: int
     deleting: bool
+    # The kinds that may still hold cloud resources for it (Kubernetes-style finalizers):
+    # what the workload uses waits for `ecs-environment` to leave before tearing down.
+    finalizers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +74,12 @@ class StateStore(Protocol):
         self, *, reason: str, message: str, warning: bool = False, environment_id: UUID | None = None
     ) -> None: ...
 
-    async def finalize_environment(self, environment_id: UUID) -> None:
-        """The environment's cloud resources are gone: remove its rows (and the
-        application's, once it has no environment left)."""
+    async def release_environment(self, environment_id: UUID) -> None:
+        """This pass's kind holds nothing more for the environment: it stops being one of
+        its finalizers and its status goes. When the environment is being deleted and
+        no finalizer is left, its rows go too (and the application's, once it has no
+        environment left). Ignored when the spec changed since this pass read it: the
+        write queued another pass, which may need the kind again."""
         ...
 
 

@@ -5,7 +5,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.auth import authorised_organisation
-from api.bodies import parse_body
+from api.bodies import SKIP_FINAL_SNAPSHOT, parse_body, query_flag
 from api.problems import Problem
 from api.responses import JSON
 from api.v3.views import NEW_APPLICATION, application_view
@@ -70,7 +70,9 @@ async def get_application(request: Request) -> Response:
 
 async def delete_application(request: Request) -> Response:
     organisation = await authorised_organisation(request, request.path_params["organisation"])
-    if not await store.delete_application(request.state.pool, organisation.id, request.path_params["application"]):
+    skip = query_flag(request, SKIP_FINAL_SNAPSHOT)
+    name = request.path_params["application"]
+    if not await store.delete_application(request.state.pool, organisation.id, name, skip_final_snapshot=skip):
         raise Problem(404, "Not Found", APPLICATION_NOT_FOUND)
     request.state.notifier.poke(*store.ENVIRONMENT_KINDS)
     return Response(status_code=204)

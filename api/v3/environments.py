@@ -5,12 +5,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.auth import authorised_organisation
-from api.bodies import parse_body
+from api.bodies import SKIP_FINAL_SNAPSHOT, parse_body, query_flag
 from api.problems import INVALID_BODY, Problem
 from api.responses import JSON
 from api.v3.views import environment_summary, environment_view
 from controller.store import environments as store
-from controller.store.applications import ENVIRONMENT_KINDS
+from controller.store.kinds import ENVIRONMENT_KINDS
 from schemas.desired import EnvironmentSpec
 from schemas.v3.applications import PRODUCTION
 from schemas.v3.compose import CAPACITY_ORDER, Compose, EnvironmentVariable
@@ -190,7 +190,11 @@ async def update_environment(request: Request) -> Response:
 async def delete_environment(request: Request) -> Response:
     organisation = await authorised_organisation(request, request.path_params["organisation"])
     outcome = await store.delete_environment(
-        request.state.pool, organisation.id, request.path_params["application"], request.path_params["environment"]
+        request.state.pool,
+        organisation.id,
+        request.path_params["application"],
+        request.path_params["environment"],
+        skip_final_snapshot=query_flag(request, SKIP_FINAL_SNAPSHOT),
     )
     if isinstance(outcome, store.IsProduction):
         raise Problem(409, "Conflict", PRODUCTION_UNDELETABLE)

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from controller.store.applications import ENVIRONMENT_KINDS
+from controller.store.kinds import kinds_for
 from controller.store.queries import QUERIES
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS bench_bare (id bigserial PRIMARY KEY, body jsonb)"
@@ -75,7 +75,7 @@ def create_bare_app(dsn: str, pool_size: int, write_kind: str = DESIRED_STATE) -
             body["appName"],
             body,
             production,
-            list(ENVIRONMENT_KINDS),
+            kinds_for(production),
         )
         return Response(orjson.dumps({"id": str(row["id"])}), status_code=201, media_type="application/json")
 

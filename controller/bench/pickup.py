@@ -28,6 +28,7 @@ from controller.bench.report import latency_summary, number, table, verdict
 from controller.runtime.settings import RuntimeSettings
 from controller.settings import Settings
 from controller.store.applications import ENVIRONMENT_KINDS, create_application
+from controller.store.kinds import kinds_for
 from controller.store.outcomes import Written
 from controller.store.notify import CoalescingNotifier
 from controller.store.pool import create_pool
@@ -62,6 +63,7 @@ class Writer:
         self._notifier = CoalescingNotifier(pool)
         self._organisation_id = organisation_id
         self._spec, self._production = _specs()
+        self.production_spec = self._production
         self.committed: dict[str, float] = {}
         self.statement_seconds: dict[str, float] = {}
         self.errors = 0
@@ -189,7 +191,7 @@ def _result(seen: dict, keys: dict[str, str], writer: Writer, measured: set[str]
         if name in measured and name in writer.committed:
             latencies.append(started - writer.committed[name])
             woken[woken_by] += 1
-    expected = len([n for n in measured if n in writer.committed]) * len(ENVIRONMENT_KINDS)
+    expected = len([n for n in measured if n in writer.committed]) * len(kinds_for(writer.production_spec))
     statements = [writer.statement_seconds[n] for n in measured if n in writer.statement_seconds]
     written = {"count": len(statements), **latency_summary(statements)}
     result = {
@@ -198,7 +200,7 @@ def _result(seen: dict, keys: dict[str, str], writer: Writer, measured: set[str]
         "worker": "separate process, same machine (time.time() on both sides)",
         "poll_seconds": seen["poll_seconds"],
         "concurrency": seen["concurrency"],
-        "kinds": list(ENVIRONMENT_KINDS),
+        "kinds": kinds_for(writer.production_spec),
         "count": len(latencies),
         "expected": expected,
         "missed": expected - len(latencies),

@@ -2,12 +2,11 @@
 
 import asyncpg
 
+from controller.store.kinds import ENVIRONMENT_KINDS, WORKLOAD_KIND, kinds_for
 from controller.store.outcomes import LimitReached, NameTaken, Written
 from controller.store.queries import QUERIES
 
-# The reconciler kinds that act on every environment; each gets a queue row per environment.
-ENVIRONMENT_KINDS = ("ecs-environment",)
-WORKLOAD_KIND = "ecs-environment"
+__all__ = ["ENVIRONMENT_KINDS", "WORKLOAD_KIND", "application_views", "create_application", "delete_application"]
 NAME_CONSTRAINT = "applications_organisation_id_name_key"
 
 
@@ -16,7 +15,7 @@ async def create_application(
 ) -> Written | LimitReached | NameTaken:
     try:
         row = await pool.fetchrow(
-            QUERIES.create_application, organisation_id, name, spec, production_spec, list(ENVIRONMENT_KINDS)
+            QUERIES.create_application, organisation_id, name, spec, production_spec, kinds_for(production_spec)
         )
     except asyncpg.UniqueViolationError as error:
         if error.constraint_name != NAME_CONSTRAINT:
@@ -28,9 +27,11 @@ async def create_application(
     return LimitReached(counted["application_count"], counted["application_limit"])
 
 
-async def delete_application(pool: asyncpg.Pool, organisation_id: int, name: str) -> bool:
+async def delete_application(
+    pool: asyncpg.Pool, organisation_id: int, name: str, *, skip_final_snapshot: bool = False
+) -> bool:
     """Mark it deleted and queue the teardown; False when there is no such application."""
-    row = await pool.fetchrow(QUERIES.delete_application, organisation_id, name, list(ENVIRONMENT_KINDS))
+    row = await pool.fetchrow(QUERIES.delete_application, organisation_id, name, skip_final_snapshot)
     return row is not None
 
 

@@ -11,7 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
-from controller.store.applications import ENVIRONMENT_KINDS, WORKLOAD_KIND
+from controller.store.kinds import WORKLOAD_KIND, kinds_for
 from controller.store.outcomes import LimitReached, NameTaken, Written
 from controller.store.queries import QUERIES
 
@@ -92,7 +92,7 @@ async def _create(
         if count >= limit:
             return LimitReached(count, limit)
         spec = await make_spec(Sources(connection, app["id"]))
-        row = await connection.fetchrow(QUERIES.create_environment, app["id"], name, spec, list(ENVIRONMENT_KINDS))
+        row = await connection.fetchrow(QUERIES.create_environment, app["id"], name, spec, kinds_for(spec))
         return Written(row["id"], row["generation"])
 
 
@@ -107,15 +107,17 @@ async def update_environment(
         if env["deleting"]:
             return Deleting()
         spec = make_spec(env["spec"])
-        row = await connection.fetchrow(QUERIES.update_environment, env["id"], spec, list(ENVIRONMENT_KINDS))
+        row = await connection.fetchrow(QUERIES.update_environment, env["id"], spec, kinds_for(spec))
         return Written(row["id"], row["generation"])
 
 
 async def delete_environment(
-    pool: asyncpg.Pool, organisation_id: int, application: str, name: str
+    pool: asyncpg.Pool, organisation_id: int, application: str, name: str, *, skip_final_snapshot: bool = False
 ) -> bool | IsProduction:
     """Mark it deleted and queue the teardown; False when there is no such environment."""
-    row = await pool.fetchrow(QUERIES.delete_environment, organisation_id, application, name, list(ENVIRONMENT_KINDS))
+    row = await pool.fetchrow(
+        QUERIES.delete_environment, organisation_id, application, name, skip_final_snapshot
+    )
     if row is None:
         return False
     if row["name"] == "production":

@@ -30,6 +30,7 @@ class FencedStateStore:
         self._kind = kind
         self._key = key
         self._lease_token = lease_token
+        self._generations: dict[UUID, int] = {}  # as this pass read them
 
     @asynccontextmanager
     async def _fenced(self) -> AsyncIterator[asyncpg.Connection]:
@@ -51,6 +52,7 @@ class FencedStateStore:
             # The stored spec no longer validates (the schema tightened since it was
             # written): say where, never echo the values, and wait for a change.
             raise PermanentError("InvalidStoredSpec", INVALID_STORED_SPEC.format(fields=_locations(error))) from None
+        self._generations[environment_id] = row["generation"]
         return EnvironmentRecord(
             id=row["id"],
             application_id=row["application_id"],
@@ -60,6 +62,7 @@ class FencedStateStore:
             spec=spec,
             generation=row["generation"],
             deleting=row["deleting"],
+            finalizers=tuple(row["finalizers"]),
         )
 
     async def outputs(self, kind: str, key: str) -> dict[str, Any] | None:
@@ -108,6 +111,9 @@ class FencedStateStore:
                 QUERIES.record_event, environment_id, self._kind, self._key, reason, message, warning
             )
 
-    async def finalize_environment(self, environment_id: UUID) -> None:
+    async def release_environment(self, environment_id: UUID) -> None:
+        generation = self._generations.get(environment_id, -1)
         async with self._fenced() as connection:
-            await connection.execute(QUERIES.finalize_environment, environment_id)
+            gone = await connection.fetchval(QUERIES.release_environment, environment_id, self._kind, generation)
+            if gone:
+                await connection.execute(QUERIES.finalize_environment, environment_id)

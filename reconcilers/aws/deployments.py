@@ -12,7 +12,8 @@ The rules:
    two passes is still recorded.
 2. A followed deployment that has left the list is decided once, by what the
    service runs now (its PRIMARY deployment):
-   - the PRIMARY runs an *older* revision of the family than it did → ROLLED_BACK.
+   - the PRIMARY runs an *older* revision of the family than it did → ROLLED_BACK
+     (keeping the failure's own reason when it was seen FAILED first).
      berth only ever moves a service forward (it registers a new revision for
      every change, even a change back), so a step backwards is ECS's circuit
      breaker restoring the last completed deployment;
@@ -104,6 +105,8 @@ def _observed_status(deployment: ObservedDeployment) -> str:
 def _decide_departed(gone: FollowedDeployment, primary: ObservedDeployment) -> FollowedDeployment:
     if revision(primary.task_definition_arn) < revision(gone.task_definition_arn):
         reason = ROLLED_BACK_REASON.format(arn=primary.task_definition_arn)
+        if gone.status == FAILED and gone.reason:  # why it failed, then what ECS did about it
+            reason = f"{gone.reason} {reason[0].upper()}{reason[1:]}"
         return FollowedDeployment(
             gone.deployment_id, gone.task_definition_arn, gone.image_tag, ROLLED_BACK, reason
         )

@@ -22,7 +22,9 @@ async def test_create_returns_the_application_with_its_production_environment(te
     assert body["composeDefinition"]["taskCpu"] == 256
     queued = await pool.fetch("SELECT kind, key FROM work_queue")
     environment = await pool.fetchrow("SELECT id, spec, generation FROM environments")
-    assert [(r["kind"], r["key"]) for r in queued] == [("ecs-environment", str(environment["id"]))]
+    assert sorted((r["kind"], r["key"]) for r in queued) == [
+        (kind, str(environment["id"])) for kind in ("ecs-autoscaling", "ecs-environment", "environment-network")
+    ]
     assert environment["spec"]["minCapacity"] == 2
     assert environment["generation"] == 1
 

@@ -5,6 +5,7 @@ import pytest
 import asyncpg
 
 from controller.store.environments import ENVIRONMENT_LIMIT
+from controller.store.kinds import ALWAYS
 from controller.store.queries import QUERIES
 
 WEB = {"name": "web", "imageReference": {"type": "external", "identifier": "nginx:1.27"}, "exposedPorts": [80]}
@@ -50,7 +51,7 @@ async def test_create_stores_the_spec_and_queues_its_reconcile(tenant, shop, poo
     assert row["spec"]["compose"]["containers"][0]["name"] == "web"
     assert row["spec"]["variables"] == []
     queued = await pool.fetch("SELECT kind FROM work_queue WHERE key = $1", str(row["id"]))
-    assert [r["kind"] for r in queued] == ["ecs-environment"]
+    assert sorted(r["kind"] for r in queued) == ["ecs-autoscaling", "ecs-environment", "environment-network"]
     names = (await tenant.client.get(f"{tenant.applications}/shop")).json()["environmentNames"]
     assert names == ["production", "staging"]
 
@@ -140,7 +141,7 @@ async def test_cloning_a_missing_environment_is_a_400_and_changes_nothing(tenant
     assert response.headers["content-type"] == "application/problem+json"
     assert [e["field"] for e in response.json()["errors"]] == ["cloneConfigurationFrom"]
     assert await pool.fetchval("SELECT count(*) FROM environments") == 1
-    assert await pool.fetchval("SELECT count(*) FROM work_queue") == 1
+    assert await pool.fetchval("SELECT count(*) FROM work_queue") == len(ALWAYS)
 
 
 async def test_invalid_body_names_every_bad_field_and_changes_nothing(tenant, shop, pool):
@@ -166,7 +167,7 @@ async def test_invalid_body_names_every_bad_field_and_changes_nothing(tenant, sh
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "minCapacity"
     assert await pool.fetchval("SELECT count(*) FROM environments") == 1
-    assert await pool.fetchval("SELECT count(*) FROM work_queue") == 1
+    assert await pool.fetchval("SELECT count(*) FROM work_queue") == len(ALWAYS)
 
 
 async def test_duplicate_name_is_a_409(tenant, shop):

@@ -4,7 +4,7 @@ and pass context, and a client wrapper that records (and can break) AWS calls.""
 import logging
 import urllib.request
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
@@ -67,7 +67,8 @@ class FakeDatabase:
     deployments: dict[UUID, dict[str, DeploymentRecord]] = field(default_factory=dict)
     deployment_writes: list[DeploymentRecord] = field(default_factory=list)
     events: list[RecordedEvent] = field(default_factory=list)
-    finalized: list[UUID] = field(default_factory=list)
+    finalized: list[UUID] = field(default_factory=list)  # environments whose rows went
+    released: list[tuple[str, UUID]] = field(default_factory=list)  # (kind, environment)
 
     def context(self, kind: str, key: str) -> "FakeContext":
         return FakeContext(kind=kind, key=key, store=FakeStateStore(self, kind, key))
@@ -111,12 +112,20 @@ class FakeStateStore:
             RecordedEvent(self.kind, self.key, reason, message, warning, environment_id)
         )
 
-    async def finalize_environment(self, environment_id: UUID) -> None:
-        self.database.environments.pop(environment_id, None)
-        self.database.statuses = {
-            k: v for k, v in self.database.statuses.items() if k[1] != str(environment_id)
-        }
-        self.database.finalized.append(environment_id)
+    async def release_environment(self, environment_id: UUID) -> None:
+        env = self.database.environments.get(environment_id)
+        if env is None:
+            return
+        left = tuple(k for k in env.finalizers if k != self.kind)
+        self.database.environments[environment_id] = replace(env, finalizers=left)
+        self.database.statuses.pop((self.kind, str(environment_id)), None)
+        self.database.released.append((self.kind, environment_id))
+        if env.deleting and not left:
+            self.database.environments.pop(environment_id, None)
+            self.database.statuses = {
+                k: v for k, v in self.database.statuses.items() if k[1] != str(environment_id)
+            }
+            self.database.finalized.append(environment_id)
 
 
 @dataclass

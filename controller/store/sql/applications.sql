@@ -15,12 +15,12 @@ app AS (
     RETURNING id, generation
 ),
 env AS (
-    INSERT INTO environments (application_id, name, spec)
-    SELECT id, 'production', $4 FROM app
-    RETURNING id
+    INSERT INTO environments (application_id, name, spec, finalizers)
+    SELECT id, 'production', $4, $5 FROM app
+    RETURNING id, finalizers
 ),
 queued AS (
-    SELECT berth_enqueue(kind, env.id::text) FROM env, unnest($5::text[]) AS kind
+    SELECT berth_enqueue(kind, env.id::text) FROM env, unnest(env.finalizers) AS kind
 )
 SELECT app.id, app.generation, (SELECT count(*) FROM queued) AS queued
 FROM (SELECT 1) AS one LEFT JOIN app ON true
@@ -29,8 +29,9 @@ FROM (SELECT 1) AS one LEFT JOIN app ON true
 SELECT application_count, application_limit FROM organisations WHERE id = $1
 
 -- name: delete_application
--- Marks the application and its environments deleted and queues the teardown;
--- the rows go once the reconcilers have removed what they made. Repeating it
+-- Marks the application and its environments deleted and queues the teardown by
+-- every finalizer; the rows go once the reconcilers have removed what they made.
+-- $3: the request opted out of the databases' final snapshots. Repeating it
 -- while the teardown runs changes nothing and still finds the application.
 WITH target AS (
     SELECT id, deleted_at FROM applications WHERE organisation_id = $1 AND name = $2
@@ -41,12 +42,14 @@ app AS (
     RETURNING a.id
 ),
 envs AS (
-    UPDATE environments e SET deleted_at = now(), generation = e.generation + 1, updated_at = now()
+    UPDATE environments e SET deleted_at = now(), generation = e.generation + 1, updated_at = now(),
+        spec = CASE WHEN $3 AND jsonb_typeof(e.spec->'database') = 'object'
+                    THEN jsonb_set(e.spec, '{database,skipFinalSnapshot}', 'true') ELSE e.spec END
     FROM app WHERE e.application_id = app.id AND e.deleted_at IS NULL
-    RETURNING e.id
+    RETURNING e.id, e.finalizers
 ),
 queued AS (
-    SELECT berth_enqueue(kind, envs.id::text) FROM envs, unnest($3::text[]) AS kind
+    SELECT berth_enqueue(kind, envs.id::text) FROM envs, unnest(envs.finalizers) AS kind
 )
 SELECT target.id, (SELECT count(*) FROM queued) AS queued FROM target
 
@@ -55,10 +58,13 @@ SELECT a.id, a.name, a.spec, a.generation, a.deleted_at IS NOT NULL AS deleting,
        coalesce(envs.names, '{}') AS environment_names,
        p.id AS production_id, p.generation AS production_generation, p.spec AS production_spec,
        s.observed_generation, s.conditions, s.outputs,
+       db.outputs AS database_outputs, fs.outputs AS filesystem_outputs,
        coalesce(d.items, '[]') AS deployments
 FROM applications a
 LEFT JOIN environments p ON p.application_id = a.id AND p.name = 'production'
 LEFT JOIN statuses s ON s.kind = $3 AND s.key = p.id::text
+LEFT JOIN statuses db ON db.kind = 'rds-database' AND db.key = p.id::text
+LEFT JOIN statuses fs ON fs.kind = 'efs-filesystem' AND fs.key = p.id::text
 LEFT JOIN LATERAL (
     SELECT array_agg(e.name ORDER BY e.name) AS names
     FROM environments e WHERE e.application_id = a.id AND e.deleted_at IS NULL

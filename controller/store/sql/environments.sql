@@ -17,12 +17,12 @@ FROM environments WHERE application_id = $1 AND name = $2
 -- One statement: the environment and its queue rows. A taken name raises a unique
 -- violation, which undoes the whole statement.
 WITH env AS (
-    INSERT INTO environments (application_id, name, spec)
-    VALUES ($1, $2, $3)
-    RETURNING id, generation
+    INSERT INTO environments (application_id, name, spec, finalizers)
+    VALUES ($1, $2, $3, $4)
+    RETURNING id, generation, finalizers
 ),
 queued AS (
-    SELECT berth_enqueue(kind, env.id::text) FROM env, unnest($4::text[]) AS kind
+    SELECT berth_enqueue(kind, env.id::text) FROM env, unnest(env.finalizers) AS kind
 )
 SELECT env.id, env.generation, (SELECT count(*) FROM queued) AS queued FROM env
 
@@ -36,22 +36,26 @@ WHERE a.organisation_id = $1 AND a.name = $2 AND e.name = $3
 FOR UPDATE OF e
 
 -- name: update_environment
--- The generation moves only when the spec does; the reconcile is queued either way.
+-- The generation moves only when the spec does; the reconciles are queued either way.
+-- The finalizers gain the kinds the new spec needs and lose none: a kind no longer
+-- needed removes itself once its resources are gone.
 WITH env AS (
     UPDATE environments e
-    SET spec = $2, generation = e.generation + (e.spec IS DISTINCT FROM $2::jsonb)::int, updated_at = now()
+    SET spec = $2, generation = e.generation + (e.spec IS DISTINCT FROM $2::jsonb)::int, updated_at = now(),
+        finalizers = e.finalizers || ARRAY(SELECT k FROM unnest($3::text[]) k WHERE k <> ALL (e.finalizers))
     WHERE e.id = $1
-    RETURNING e.id, e.generation
+    RETURNING e.id, e.generation, e.finalizers
 ),
 queued AS (
-    SELECT berth_enqueue(kind, env.id::text) FROM env, unnest($3::text[]) AS kind
+    SELECT berth_enqueue(kind, env.id::text) FROM env, unnest(env.finalizers) AS kind
 )
 SELECT env.id, env.generation, (SELECT count(*) FROM queued) AS queued FROM env
 
 -- name: delete_environment
--- Marks the environment deleted and queues its teardown; the row goes once the
--- reconcilers have removed what they made (finalize_environment, which leaves a live
--- application alone). `production` is never marked: the application's delete does that.
+-- Marks the environment deleted and queues its teardown by every finalizer; the row
+-- goes once the reconcilers have removed what they made (release_environment, which
+-- leaves a live application alone). $4: the request opted out of the database's
+-- final snapshot. `production` is never marked: the application's delete does that.
 -- Repeating it while the teardown runs changes nothing and still finds the environment.
 WITH target AS (
     SELECT e.id, e.name, e.deleted_at
@@ -60,13 +64,15 @@ WITH target AS (
     WHERE a.organisation_id = $1 AND a.name = $2 AND e.name = $3
 ),
 env AS (
-    UPDATE environments e SET deleted_at = now(), generation = e.generation + 1, updated_at = now()
+    UPDATE environments e SET deleted_at = now(), generation = e.generation + 1, updated_at = now(),
+        spec = CASE WHEN $4 AND jsonb_typeof(e.spec->'database') = 'object'
+                    THEN jsonb_set(e.spec, '{database,skipFinalSnapshot}', 'true') ELSE e.spec END
     FROM target
     WHERE e.id = target.id AND target.deleted_at IS NULL AND target.name <> 'production'
-    RETURNING e.id
+    RETURNING e.id, e.finalizers
 ),
 queued AS (
-    SELECT berth_enqueue(kind, env.id::text) FROM env, unnest($4::text[]) AS kind
+    SELECT berth_enqueue(kind, env.id::text) FROM env, unnest(env.finalizers) AS kind
 )
 SELECT target.id, target.name, (SELECT count(*) FROM queued) AS queued FROM target
 
@@ -76,10 +82,13 @@ SELECT target.id, target.name, (SELECT count(*) FROM queued) AS queued FROM targ
 SELECT e.id, e.name, e.spec, e.generation, e.created_at, e.updated_at,
        (e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL) AS deleting,
        s.observed_generation, s.conditions, s.outputs,
+       db.outputs AS database_outputs, fs.outputs AS filesystem_outputs,
        coalesce(d.items, '[]') AS deployments
 FROM applications a
 JOIN environments e ON e.application_id = a.id
 LEFT JOIN statuses s ON s.kind = $4 AND s.key = e.id::text
+LEFT JOIN statuses db ON db.kind = 'rds-database' AND db.key = e.id::text
+LEFT JOIN statuses fs ON fs.kind = 'efs-filesystem' AND fs.key = e.id::text
 LEFT JOIN LATERAL (
     SELECT jsonb_agg(jsonb_build_object(
                'deploymentId', x.deployment_id, 'taskDefinitionArn', x.task_definition_arn,

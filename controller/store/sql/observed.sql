@@ -1,6 +1,7 @@
 -- name: environment_record
 SELECT e.id, e.application_id, o.slug AS organisation, a.name AS application, e.name,
-       e.spec, e.generation, (e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL) AS deleting
+       e.spec, e.generation, (e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL) AS deleting,
+       e.finalizers
 FROM environments e
 JOIN applications a ON a.id = e.application_id
 JOIN organisations o ON o.id = a.organisation_id
@@ -34,6 +35,24 @@ SELECT a.organisation_id, a.id, e.id, $2, $3, $4, $5, $6
 FROM (SELECT $1::uuid AS id) wanted
 LEFT JOIN environments e ON e.id = wanted.id
 LEFT JOIN applications a ON a.id = e.application_id
+
+-- name: release_environment
+-- The calling kind ($2) holds nothing more for the environment: it stops being a
+-- finalizer and its status goes. Only while the generation is the one the pass acted
+-- on ($3), or the environment is being deleted: a spec written since may need the kind
+-- again, and the write's queued pass will see it. Returns whether the environment's
+-- rows can go now.
+WITH env AS (
+    UPDATE environments e SET finalizers = array_remove(e.finalizers, $2)
+    FROM applications a
+    WHERE e.id = $1 AND a.id = e.application_id
+      AND (e.generation = $3 OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL)
+    RETURNING e.finalizers = '{}' AND (e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL) AS gone
+),
+cleared AS (
+    DELETE FROM statuses WHERE kind = $2 AND key = $1::text AND EXISTS (SELECT 1 FROM env)
+)
+SELECT gone FROM env
 
 -- name: finalize_environment
 -- The last environment of a deleted application takes the application with it.

@@ -220,3 +220,28 @@ HOLD_CASES = [
 @pytest.mark.parametrize("case", HOLD_CASES, ids=lambda c: c.reason)
 def test_held_rollout(case: HoldCase):
     assert held_rollout(case.previous, case.failed, case.desired, case.generation) == case.want, case.reason
+
+
+def test_a_rolled_back_record_keeps_why_it_failed():
+    breaker = "ECS deployment circuit breaker: tasks failed to start."
+    tracking = track_deployments(
+        [seen("d3", 1, "COMPLETED")],
+        [known("d3", 1, "IN_PROGRESS"), known("d2", 2, "FAILED", breaker)],
+        TAGS,
+    )
+    record = next(f for f in tracking.changed if f.deployment_id == "d2").record()
+    assert record.status == "ROLLED_BACK"
+    assert record.reason == f"{breaker} The deployment circuit breaker rolled the service back to {TD.format(1)}"
+
+
+def test_a_newer_spec_supersedes_an_in_flight_rollout():
+    """d2 was rolling out revision 2 when revision 3 was pushed: d2 leaves, never finished."""
+    tracking = track_deployments(
+        [seen("d4", 3, "IN_PROGRESS")],
+        [known("d2", 2, "IN_PROGRESS")],
+        {**TAGS, TD.format(3): "v3"},
+    )
+    superseded = next(f for f in tracking.changed if f.deployment_id == "d2")
+    assert superseded.status == "SUPERSEDED"
+    assert "d4" in superseded.reason
+    assert newly_failed(tracking) == frozenset()
