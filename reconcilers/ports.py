@@ -64,6 +64,12 @@ class StateStore(Protocol):
 
     async def status(self, kind: str, key: str) -> StatusUpdate | None: ...
 
+    async def network_scope_users(self, scope_key: str, *, excluding: UUID) -> int:
+        """How many environments other than `excluding` have an `environment-network`
+        status whose outputs carry this `scopeKey`: the users of a shared security
+        group or namespace, which goes only when none is left."""
+        ...
+
     async def write_status(self, update: StatusUpdate) -> None: ...
 
     async def record_deployment(self, environment_id: UUID, deployment: DeploymentRecord) -> bool:

@@ -79,6 +79,9 @@ class FencedStateStore:
             outputs=row["outputs"],
         )
 
+    async def network_scope_users(self, scope_key: str, *, excluding: UUID) -> int:
+        return await self._pool.fetchval(QUERIES.network_scope_users, scope_key, str(excluding))
+
     async def write_status(self, update: StatusUpdate) -> None:
         async with self._fenced() as connection:
             await connection.execute(

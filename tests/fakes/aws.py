@@ -95,6 +95,15 @@ class FakeStateStore:
     async def status(self, kind: str, key: str) -> StatusUpdate | None:
         return self.database.statuses.get((kind, key))
 
+    async def network_scope_users(self, scope_key: str, *, excluding: UUID) -> int:
+        return sum(
+            1
+            for (kind, key), status in self.database.statuses.items()
+            if kind == "environment-network"
+            and key != str(excluding)
+            and status.outputs.get("scopeKey") == scope_key
+        )
+
     async def write_status(self, update: StatusUpdate) -> None:
         self.database.statuses[(self.kind, self.key)] = update
 

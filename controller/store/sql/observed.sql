@@ -10,6 +10,12 @@ WHERE e.id = $1
 -- name: status
 SELECT observed_generation, conditions, outputs FROM statuses WHERE kind = $1 AND key = $2
 
+-- name: network_scope_users
+-- The other environments in a shared network scope: a shared security group or
+-- namespace goes only when this is 0.
+SELECT count(*) FROM statuses
+WHERE kind = 'environment-network' AND outputs->>'scopeKey' = $1 AND key <> $2
+
 -- name: write_status
 INSERT INTO statuses (kind, key, observed_generation, conditions, outputs)
 VALUES ($1, $2, $3, $4, $5)

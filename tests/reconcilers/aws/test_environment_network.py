@@ -17,24 +17,6 @@ STAGING_ID = UUID("00000000-0000-4000-8000-0000000000e2")
 APP_GROUP = f"berth-app-{APPLICATION_ID}"
 
 
-@pytest.fixture(autouse=True)
-def scope_counting(monkeypatch):
-    """Until FakeStateStore has `network_scope_users` (TEMPORARY)."""
-    from tests.fakes.aws import FakeStateStore
-
-    if hasattr(FakeStateStore, "network_scope_users"):
-        return
-
-    async def network_scope_users(self, scope_key, *, excluding):
-        return sum(
-            1
-            for (kind, key), status in self.database.statuses.items()
-            if kind == KIND and key != str(excluding) and status.outputs.get("scopeKey") == scope_key
-        )
-
-    monkeypatch.setattr(FakeStateStore, "network_scope_users", network_scope_users, raising=False)
-
-
 def env_with(*, cross_env=False, cross_app=False, containers=None, environment_id=ENVIRONMENT_ID,
              name="production", deleting=False, finalizers=("ecs-environment", KIND)):
     compose = {"enableCrossEnvNetworking": cross_env, "enableCrossAppNetworking": cross_app}
