@@ -23,6 +23,7 @@ from api.v3 import applications, compose, environments
 from api.v3 import containers, state, variables
 from api.v3 import scaling_policies
 from api.v3 import ecr_login, logs, metrics
+from api.v3 import plan
 from controller.store.notify import CoalescingNotifier
 from controller.store.pool import create_pool
 
@@ -73,6 +74,7 @@ def create_app(dsn: str, *, pool_size: int = 10, cloud: CloudReadsFactory | None
             *scaling_policies.routes,
             *logs.routes,
             *metrics.routes,
+            *plan.routes,
             Route("/openapi.json", openapi, methods=["GET"]),
         ],
         exception_handlers=handlers,

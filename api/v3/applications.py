@@ -1,4 +1,6 @@
-"""`/api/v3/organizations/{organisation}/applications`: create, list, get, delete."""
+"""`/api/v3/organizations/{organisation}/applications`: create, list, get, delete.
+
+The declarative `PUT` and the dry runs are in `api/v3/plan.py`."""
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -8,45 +10,30 @@ from api.auth import authorised_organisation
 from api.bodies import SKIP_FINAL_SNAPSHOT, parse_body, query_flag
 from api.problems import Problem
 from api.responses import JSON
+from api.v3.plan import DRY_RUN, NAME_TAKEN, dry_run, limit_response
 from api.v3.views import NEW_APPLICATION, application_view
 from controller.store import applications as store
-from schemas.desired import EnvironmentSpec
-from schemas.v3.applications import CreateApplicationRequest, LimitReached
+from schemas.v3.applications import CreateApplicationRequest
+from schemas.v3.plan import requested_workload
 
 APPLICATION_NOT_FOUND = "Application not found"
-NAME_TAKEN = "An application named {name!r} already exists in this organisation."
-LIMIT_MESSAGE = "Application limit reached"
-LIMIT_ERROR = (
-    "Organisation has reached the maximum number of allowed applications ({count}/{limit}). "
-    "Please contact support to increase your limit."
-)
-
-
-def production_spec(request: CreateApplicationRequest) -> EnvironmentSpec:
-    return EnvironmentSpec(
-        compose=request.compose_definition,
-        min_capacity=request.desired_min_capacity,
-        max_capacity=request.desired_max_capacity,
-        variables=request.environment or [],
-        database=request.database,
-        filesystem=request.filesystem,
-    )
 
 
 async def create_application(request: Request) -> Response:
     organisation = await authorised_organisation(request, request.path_params["organisation"])
     wanted = await parse_body(request, CreateApplicationRequest)
+    if query_flag(request, DRY_RUN):
+        return await dry_run(request, organisation.id, wanted, create=True)
     outcome = await store.create_application(
         request.state.pool,
         organisation.id,
         wanted.app_name,
         wanted.to_wire(),
-        production_spec(wanted).to_wire(),
+        requested_workload(wanted).to_wire(),
     )
     match outcome:
-        case store.LimitReached(count=count, limit=limit):
-            body = LimitReached(message=LIMIT_MESSAGE, error=LIMIT_ERROR.format(count=count, limit=limit))
-            return JSON(body.to_wire(), status_code=403)
+        case store.LimitReached():
+            return limit_response(outcome)
         case store.NameTaken():
             raise Problem(409, "Conflict", NAME_TAKEN.format(name=wanted.app_name))
     request.state.notifier.poke(*store.ENVIRONMENT_KINDS)
