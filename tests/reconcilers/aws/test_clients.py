@@ -1,12 +1,7 @@
 """`AwsClients` and the reconcilers it serves."""
 
-from reconcilers.aws import (
-    AwsClients,
-    AwsConfig,
-    EcsEnvironmentReconciler,
-    NetworkReconciler,
-    aws_reconcilers,
-)
+from controller.store.kinds import ENVIRONMENT_KINDS
+from reconcilers.aws import NETWORK_KIND, AwsClients, AwsConfig, aws_reconcilers
 
 
 def test_the_endpoint_is_passed_only_when_configured():
@@ -21,9 +16,9 @@ def test_the_endpoint_is_passed_only_when_configured():
 async def test_clients_open_once_and_close(aws_config):
     async with AwsClients(aws_config, sdk_attempts=1) as clients:
         assert (await clients.ecs.list_clusters())["clusterArns"] is not None
-        network, environment = aws_reconcilers(clients, aws_config)
-    assert isinstance(network, NetworkReconciler) and network.kind == "aws-network"
-    assert isinstance(environment, EcsEnvironmentReconciler) and environment.kind == "ecs-environment"
+        reconcilers = aws_reconcilers(clients, aws_config)
+    # One reconciler for every kind the store queues, each kind once.
+    assert sorted(r.kind for r in reconcilers) == sorted((NETWORK_KIND, *ENVIRONMENT_KINDS))
 
 
 async def test_ecs_once_makes_a_single_attempt(aws_config):
