@@ -263,3 +263,31 @@ async def test_openapi_lists_the_declarative_operations(tenant):
     assert {"ApplicationPlan", "ApplyApplicationRequest"} <= set(schemas)
     put = document["paths"]["/api/v3/organizations/{organisation}/applications/{application}"]["put"]
     assert "dryRun" in {p["name"] for p in put["parameters"]}
+
+
+# --- what GET shows of the database and file system ----------------------------------------
+
+async def test_get_shows_the_database_and_file_system_as_their_reconcilers_report_them(tenant, pool):
+    url = f"{tenant.applications}/shop"
+    assert (await tenant.client.put(url, json=body(database={"engine": "postgres"}, filesystem={}))).status_code == 201
+    pending = (await tenant.client.get(url)).json()
+    assert pending["database"] == {"rdsInstanceEngine": "postgres", "rdsInstanceStatus": "pending"}
+    assert pending["filesystem"] == {"mountPath": "/mnt/data"}
+    environment = await pool.fetchval("SELECT id::text FROM environments")
+    database = {"ready": True, "rdsInstanceIdentifier": "berth-acme-shop-production", "rdsInstanceEndpoint":
+                "db.example:5432", "rdsInstanceEngine": "postgres", "rdsInstanceStatus": "available"}
+    filesystem = {"ready": True, "filesystemId": "fs-0123", "accessPointId": "fsap-1", "mountPath": "/mnt/data"}
+    await pool.executemany(
+        "INSERT INTO statuses (kind, key, outputs) VALUES ($1, $2, $3)",
+        [("rds-database", environment, database), ("efs-filesystem", environment, filesystem)],
+    )
+    shown = (await tenant.client.get(url)).json()
+    assert shown["database"] == {
+        "rdsInstanceIdentifier": "berth-acme-shop-production", "rdsInstanceEndpoint": "db.example:5432",
+        "rdsInstanceEngine": "postgres", "rdsInstanceStatus": "available",
+    }
+    assert shown["filesystem"] == {"filesystemId": "fs-0123", "mountPath": "/mnt/data"}
+    # The database removed from the spec: no longer shown, though its reconciler still tears it down.
+    assert (await tenant.client.put(url, json=body())).status_code == 200
+    gone = (await tenant.client.get(url)).json()
+    assert "database" not in gone and "filesystem" not in gone
