@@ -6,10 +6,8 @@ from typing import Any
 
 import asyncpg
 
+from controller.store.kinds import AUTOSCALING_KIND  # its status outputs carry each policy's ARN
 from controller.store.queries import QUERIES
-
-# The autoscaling reconciler's kind: its status outputs carry each policy's ARN.
-AUTOSCALING_KIND = "ecs-autoscaling"
 
 
 @dataclass(frozen=True, slots=True)
