@@ -20,8 +20,9 @@ class AwsConfig:
     """`endpoint_url` None means real AWS. Without `subnet_ids` berth creates its own
     network (the sandbox); with them it only verifies that they exist.
 
-    Internal images (`imageReference.type = internal`) resolve to
-    `{ecr_registry}/{organisation}:{identifier}`.
+    Internal images (`imageReference.type = internal`) run from the organisation's ECR
+    repository `berth/{organisation}` as ECR reports its URI; `ecr_registry` is only the
+    fallback when none is known (`{ecr_registry}/berth/{organisation}:{tag}`).
     """
 
     region: str = DEFAULT_REGION
