@@ -9,7 +9,7 @@ deleting environment is torn down and released without waiting for anything: it
 only needs the cluster and names its own status recorded.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -46,6 +46,7 @@ from reconcilers.aws.environment_status import (
     conditions,
     judge,
     outputs,
+    same_reason,
 )
 from reconcilers.aws.log_group import delete_log_group, log_group_name
 from reconcilers.aws.naming import ownership_tags, workload_name
@@ -69,7 +70,7 @@ from reconcilers.aws.task_definition import (
 from reconcilers.aws.workload_inputs import Dependencies
 from reconcilers.ports import EnvironmentRecord, ReconcileContext, StatusUpdate
 from reconcilers.results import Done, Forget, PermanentError, RequeueAfter, Result, TemporaryError
-from schemas.status import Condition, ConditionType, set_condition
+from schemas.status import ConditionType
 
 KIND = "ecs-environment"
 NETWORK_WAIT_SECONDS = 2.0
@@ -369,50 +370,38 @@ class EcsEnvironmentReconciler:
         return Forget()
 
     async def _write_blocked(self, ctx: ReconcileContext, env: EnvironmentRecord, blocked: Blocked) -> None:
-        """Ready false with what blocks the workload; whatever runs goes on running, and the
-        outputs stay those of the last pass that got through (the service's names, counts)."""
+        """Ready false with what blocks the workload; whatever runs goes on running."""
+        statuses = {
+            ConditionType.READY: False,
+            ConditionType.PROGRESSING: blocked.progressing,
+            ConditionType.DEGRADED: not blocked.progressing,
+        }
         previous = await ctx.store.status(ctx.kind, ctx.key)
-        current: list[Condition] = list(previous.conditions) if previous else []
-        now = self._clock()
-        for kind, status in (
-            (ConditionType.READY, False),
-            (ConditionType.PROGRESSING, blocked.progressing),
-            (ConditionType.DEGRADED, not blocked.progressing),
-        ):
-            current = set_condition(
-                current,
-                Condition(
-                    type=kind,
-                    status=status,
-                    reason=blocked.reason,
-                    message=blocked.message,
-                    last_transition_time=now,
-                ),
-            )
-        await ctx.store.write_status(
-            StatusUpdate(
-                observed_generation=env.generation,
-                conditions=current,
-                outputs=previous.outputs if previous else {},
-            )
-        )
+        await self._write_held(ctx, env, previous, statuses, blocked.reason, blocked.message)
 
     async def _write_deleting(
         self, ctx: ReconcileContext, env: EnvironmentRecord, previous: StatusUpdate | None, message: str
     ) -> None:
-        current: Sequence[Condition] = previous.conditions if previous else []
-        now = self._clock()
-        for kind, status in ((ConditionType.READY, False), (ConditionType.PROGRESSING, True)):
-            current = set_condition(
-                list(current),
-                Condition(
-                    type=kind, status=status, reason="Deleting", message=message, last_transition_time=now
-                ),
-            )
+        statuses = {ConditionType.READY: False, ConditionType.PROGRESSING: True}
+        await self._write_held(ctx, env, previous, statuses, "Deleting", message)
+
+    async def _write_held(
+        self,
+        ctx: ReconcileContext,
+        env: EnvironmentRecord,
+        previous: StatusUpdate | None,
+        statuses: Mapping[ConditionType, bool],
+        reason: str,
+        message: str,
+    ) -> None:
+        """Conditions with one reason and message; the outputs stay those of the last pass
+        that got through (other kinds read the service's names from them)."""
         await ctx.store.write_status(
             StatusUpdate(
                 observed_generation=env.generation,
-                conditions=list(current),
+                conditions=same_reason(
+                    previous.conditions if previous else [], statuses, reason, message, self._clock()
+                ),
                 outputs=previous.outputs if previous else {},
             )
         )

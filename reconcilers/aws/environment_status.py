@@ -113,6 +113,24 @@ def conditions(previous: Sequence[Condition], verdict: Verdict, now: datetime) -
     return result
 
 
+def same_reason(
+    previous: Sequence[Condition],
+    statuses: Mapping[ConditionType, bool],
+    reason: str,
+    message: str,
+    now: datetime,
+) -> list[Condition]:
+    """`previous` with the conditions of `statuses` set, all for one reason (a pass that
+    stops before judging the service: waiting, blocked, deleting)."""
+    result = list(previous)
+    for kind, status in statuses.items():
+        result = set_condition(
+            result,
+            Condition(type=kind, status=status, reason=reason, message=message, last_transition_time=now),
+        )
+    return result
+
+
 def outputs(
     f: EnvironmentFindings,
     followed: Sequence[FollowedDeployment],
