@@ -183,3 +183,12 @@ async def test_the_application_shows_its_production_environments_current_workloa
     assert (shown["minCapacity"], shown["maxCapacity"]) == (2, 5)
     listed = (await tenant.client.get(tenant.applications)).json()
     assert listed[0]["containerNames"] == ["web", "worker"]
+
+
+async def test_a_nul_character_anywhere_is_a_400_naming_the_field_and_changes_nothing(tenant, pool):
+    body = app_body()
+    body["environment"] = [{"name": "GREETING", "value": "hi\u0000there"}]
+    response = await tenant.client.post(tenant.applications, json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["pointer"] == "/environment/0/value"
+    assert await pool.fetchval("SELECT count(*) FROM applications") == 0
