@@ -98,6 +98,8 @@ def _spec_for(
         image_suffix=wanted.image_suffix,
         database=base.database if base else None,
         filesystem=base.filesystem if base else None,
+        # A clone copies how the source scales; a new environment starts without policies.
+        scaling_policies=source.scaling_policies if source else [],
     )
     return spec.to_wire()
 
