@@ -14,18 +14,16 @@ from typing import Any
 
 from reconcilers.aws.calls import call, call_unless_absent
 from reconcilers.ports import EnvironmentRecord
+from schemas import log_names
 
-LOG_GROUP = "/berth/{organisation}/{application}/{environment}"
-LOG_STREAM_PREFIX = "berth"
 RETENTION_DAYS = 30
 ABSENT_CODES = ("ResourceNotFoundException",)
 EXISTS_CODES = ("ResourceAlreadyExistsException",)
 
 
 def log_group_name(env: EnvironmentRecord) -> str:
-    return LOG_GROUP.format(
-        organisation=env.organisation, application=env.application, environment=env.name
-    )
+    """Named in one place with the API's logs route, which reads it."""
+    return log_names.log_group_name(env.organisation, env.application, env.name)
 
 
 @dataclass(frozen=True, slots=True)

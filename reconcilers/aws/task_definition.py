@@ -20,11 +20,12 @@ from typing import Any
 
 from reconcilers.aws.app_secrets import is_arn, store_value_from
 from reconcilers.aws.config import AwsConfig
-from reconcilers.aws.log_group import LOG_STREAM_PREFIX, log_group_name
+from reconcilers.aws.log_group import log_group_name
 from reconcilers.aws.naming import ecs_tags, ownership_tags, workload_name
 from reconcilers.aws.workload_inputs import FILESYSTEM_VOLUME, FilesystemMount, WorkloadInputs
 from reconcilers.ports import EnvironmentRecord
 from schemas.desired import EnvironmentSpec
+from schemas.log_names import LOG_STREAM_PREFIX
 from schemas.v3.compose import Container, HealthCheck, ImageType
 
 NO_REGISTRY = (
