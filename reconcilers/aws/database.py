@@ -67,7 +67,7 @@ def desired_database(
         multi_az=request.multi_az,
         vpc_id=network["vpcId"],
         subnet_ids=frozenset(network["subnetIds"]),
-        client_group_ids=frozenset(environment_network["securityGroupIds"]),
+        client_group_ids=frozenset(environment_network["peerSecurityGroupIds"]),
     )
 
 
@@ -76,7 +76,7 @@ def _network_ready(network: Mapping[str, Any] | None) -> bool:
 
 
 def _environment_network_ready(outputs: Mapping[str, Any] | None) -> bool:
-    return bool(outputs) and bool(outputs.get("ready")) and bool(outputs.get("securityGroupIds"))
+    return bool(outputs) and bool(outputs.get("ready")) and bool(outputs.get("peerSecurityGroupIds"))
 
 
 class DatabaseReconciler:

@@ -45,6 +45,19 @@ def security_group_ids(f: NetworkFindings) -> list[str]:
     return [*membership, *([ingress.group_id] if ingress else [])]
 
 
+def peer_security_group_ids(f: NetworkFindings) -> list[str]:
+    """The groups whose members may reach the environment's private resources (database,
+    file system): its own tasks' ingress group, plus the membership group when the scope
+    shares one on purpose (application, organisation). The shared scope's isolation group
+    is everybody's, so it never opens them."""
+    desired, groups = f.desired, f.observed.groups
+    ingress = groups.get(desired.ingress.name)
+    peers = [ingress.group_id] if ingress else []
+    if desired.membership is not None and (found := groups.get(desired.membership.name)):
+        peers.insert(0, found.group_id)
+    return peers
+
+
 def outputs(f: NetworkFindings) -> dict[str, Any]:
     desired, discovery = f.desired, f.observed.discovery
     return {
@@ -52,6 +65,7 @@ def outputs(f: NetworkFindings) -> dict[str, Any]:
         "scope": desired.scope,
         "scopeKey": desired.scope_key,
         "securityGroupIds": security_group_ids(f),
+        "peerSecurityGroupIds": peer_security_group_ids(f),
         "serviceRegistryArn": discovery.arn if discovery else None,
         "namespaceId": f.observed.namespace_id if desired.namespace else None,
         "namespaceName": desired.namespace.name if desired.namespace else None,

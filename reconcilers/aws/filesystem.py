@@ -91,7 +91,7 @@ def desired_filesystem(
         tags=tuple(sorted(tags.items())),
         vpc_id=network["vpcId"],
         subnet_ids=tuple(network["subnetIds"]),
-        source_group_ids=tuple(sorted(set(workload_network["securityGroupIds"]))),
+        source_group_ids=tuple(sorted(set(workload_network["peerSecurityGroupIds"]))),
         mount_path=env.spec.filesystem.mount_path,
     )
 
@@ -126,7 +126,7 @@ class FilesystemReconciler:
             return await self._wait_with(ctx, env, previous, verdict)
         workload_network = await ctx.store.outputs(WORKLOAD_NETWORK_KIND, ctx.key)
         workload_network = workload_network or {}
-        if not workload_network.get("ready") or not workload_network.get("securityGroupIds"):
+        if not workload_network.get("ready") or not workload_network.get("peerSecurityGroupIds"):
             verdict = status.waiting("WaitingForNetwork", status.WAITING_FOR_WORKLOAD_NETWORK)
             return await self._wait_with(ctx, env, previous, verdict)
         return await self._converge(ctx, env, previous, desired_filesystem(env, network, workload_network))

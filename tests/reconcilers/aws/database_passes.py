@@ -44,7 +44,7 @@ async def workload_group(aws, network) -> str:
 
 def publish_environment_network(database, group_ids: list[str], ready: bool = True) -> None:
     database.statuses[("environment-network", KEY)] = StatusUpdate(
-        observed_generation=1, conditions=[], outputs={"ready": ready, "securityGroupIds": group_ids}
+        observed_generation=1, conditions=[], outputs={"ready": ready, "securityGroupIds": group_ids, "peerSecurityGroupIds": group_ids}
     )
 
 

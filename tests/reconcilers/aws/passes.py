@@ -60,6 +60,7 @@ def environment_network_outputs(network, **overrides):
         "ready": True,
         "scope": "shared",
         "securityGroupIds": list(network["securityGroupIds"]),
+        "peerSecurityGroupIds": list(network["securityGroupIds"]),
         "serviceRegistryArn": None,
         "namespaceId": None,
         "namespaceName": None,

@@ -68,6 +68,8 @@ async def test_shared_scope_converges_then_resync_writes_nothing(aws, network, d
     ingress = (await groups_named(aws, ingress_name))[ingress_name]
     assert out["scope"] == "shared" and out["scopeKey"] == "shared" and out["ready"] is True
     assert out["securityGroupIds"] == [*network["securityGroupIds"], ingress["GroupId"]]
+    # The isolation group is everybody's: only the environment's own group reaches its database.
+    assert out["peerSecurityGroupIds"] == [ingress["GroupId"]]
     assert out["serviceRegistryArn"] is None and out["namespaceId"] is None
     assert ingress_of(ingress) == {(80, "0.0.0.0/0")}
     assert condition(database, env, ConditionType.READY).status is True
@@ -139,6 +141,8 @@ async def test_an_application_group_is_shared_and_goes_with_its_last_environment
     for env in (production, staging):
         assert outputs(database, env)["scope"] == "application"
         assert outputs(database, env)["securityGroupIds"][0] == app_group["GroupId"]
+        # Cross-environment networking: staging may reach production's database.
+        assert outputs(database, env)["peerSecurityGroupIds"][0] == app_group["GroupId"]
     pairs = [pair["GroupId"] for p in app_group["IpPermissions"] for pair in p["UserIdGroupPairs"]]
     assert pairs == [app_group["GroupId"]]  # its members reach each other
 

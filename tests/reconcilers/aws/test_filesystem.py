@@ -37,7 +37,7 @@ def environment_network(database, network, workload_group):
     """The environment's workload security groups, as `environment-network` reports them."""
     groups = sorted([*network["securityGroupIds"], workload_group])
     database.statuses[("environment-network", KEY)] = StatusUpdate(
-        observed_generation=1, conditions=[], outputs={"ready": True, "securityGroupIds": groups}
+        observed_generation=1, conditions=[], outputs={"ready": True, "securityGroupIds": groups, "peerSecurityGroupIds": groups}
     )
     return groups
 
@@ -113,7 +113,7 @@ async def test_waits_for_the_networks(aws, database, clock, env):
 
 
 async def test_waits_for_the_environment_network(aws, database, clock, env, network):
-    database.statuses[("environment-network", KEY)] = StatusUpdate(1, [], {"ready": False, "securityGroupIds": []})
+    database.statuses[("environment-network", KEY)] = StatusUpdate(1, [], {"ready": False, "securityGroupIds": [], "peerSecurityGroupIds": []})
     assert isinstance(await filesystem_pass(aws, database, clock), RequeueAfter)
     assert (await aws.efs.describe_file_systems())["FileSystems"] == []
 
