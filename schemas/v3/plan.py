@@ -239,7 +239,10 @@ DATABASE_DELETED = [
     *REDEPLOY,
 ]
 ENGINE_REFUSED = [Effect(resource=RDS, action="replacement refused: the engine of an instance is never changed (Degraded)")]
+# As the rds-database reconciler modifies: the class waits for the maintenance window
+# (a reboot), storage growth and Multi-AZ are applied at once.
 MODIFY_LATER = [Effect(resource=RDS, action="modify (applied in the maintenance window; pending until then)")]
+MODIFY_NOW = [Effect(resource=RDS, action="modify (applied at once)")]
 STORAGE_SHRINK_REFUSED = [Effect(resource=RDS, action="refused: allocated storage cannot shrink (Degraded)")]
 SNAPSHOT_CHOICE = [Effect(resource=RDS, action="none now: decides the final snapshot when it is deleted")]
 FILESYSTEM_CREATED = [
@@ -303,7 +306,7 @@ def _container(change: Change, _: bool) -> list[Effect]:
 def _storage(change: Change, _: bool) -> list[Effect]:
     if isinstance(change.before, int) and isinstance(change.after, int) and change.after < change.before:
         return STORAGE_SHRINK_REFUSED
-    return MODIFY_LATER
+    return MODIFY_NOW
 
 
 def _always(found: list[Effect]) -> Effects:
@@ -326,7 +329,8 @@ RULES: list[tuple[re.Pattern[str], Effects]] = [
     (re.compile(r"^/maxCapacity$"), _always(MAX_CAPACITY)),
     (re.compile(r"^/database$"), _database),
     (re.compile(r"^/database/engine$"), _always(ENGINE_REFUSED)),
-    (re.compile(r"^/database/(instanceClass|multiAz)$"), _always(MODIFY_LATER)),
+    (re.compile(r"^/database/instanceClass$"), _always(MODIFY_LATER)),
+    (re.compile(r"^/database/multiAz$"), _always(MODIFY_NOW)),
     (re.compile(r"^/database/storageGb$"), _storage),
     (re.compile(r"^/database/skipFinalSnapshot$"), _always(SNAPSHOT_CHOICE)),
     (re.compile(r"^/filesystem$"), _filesystem),
