@@ -1,4 +1,4 @@
-"""Benchmarks, run as commands (`berth bench api`, `berth bench pickup`), not as timed tests.
+"""Benchmarks, run as commands (`berth bench api|pickup|resync`), not as timed tests.
 
 Each makes a fresh database on the configured PostgreSQL server, measures, prints a
 table (or JSON with `--json`), drops the database, and returns its numbers.
@@ -11,12 +11,12 @@ import orjson
 
 from controller.settings import Settings
 
-UNKNOWN = "unknown benchmark {action!r}: choose api or pickup"
+UNKNOWN = "unknown benchmark {action!r}: choose api, pickup or resync"
 DEFAULT_ORGANISATIONS = 100
 
 
 def add_bench_commands(commands: argparse._SubParsersAction) -> None:
-    """`berth bench api|pickup` and their options."""
+    """`berth bench api|pickup|resync` and their options."""
     bench = commands.add_parser("bench", help="benchmarks").add_subparsers(dest="action", required=True)
     api = bench.add_parser("api", help="desired-state writes/s through the API vs a bare handler")
     api.add_argument("--requests", type=int, default=20_000)
@@ -36,12 +36,18 @@ def add_bench_commands(commands: argparse._SubParsersAction) -> None:
     pickup.add_argument("--seconds", type=float, default=10.0)
     pickup.add_argument("--warmup-seconds", type=float, default=None, help="default 1")
     pickup.add_argument("--no-notify", action="store_true", help="point the worker's listener at nothing")
-    for command in (api, pickup):
+    resync = bench.add_parser("resync", help="AWS calls per converged application per resync")
+    resync.add_argument("--applications", type=int, default=1000)
+    resync.add_argument("--with-database", action="store_true", help="each application asks for an RDS instance")
+    resync.add_argument("--with-filesystem", action="store_true", help="each application asks for an EFS file system")
+    resync.add_argument("--concurrency", type=int, default=None, help="passes in flight per kind (default 16)")
+    resync.add_argument("--converge-timeout", type=float, default=None, help="seconds (default 3600)")
+    for command in (api, pickup, resync):
         command.add_argument("--json", action="store_true", help="print the numbers as JSON")
 
 
 async def run_benchmark(args: Any, settings: Settings) -> dict:
-    """Run `args.action` ("api" or "pickup"), print its report, return its numbers."""
+    """Run `args.action` ("api", "pickup" or "resync"), print its report, return its numbers."""
     if args.action == "api":
         from controller.bench.api import bench_api, render_api
 
@@ -50,6 +56,10 @@ async def run_benchmark(args: Any, settings: Settings) -> dict:
         from controller.bench.pickup import bench_pickup, render_pickup
 
         result, render = await bench_pickup(args, settings), render_pickup
+    elif args.action == "resync":
+        from controller.bench.resync import bench_resync, render_resync
+
+        result, render = await bench_resync(args, settings), render_resync
     else:
         raise ValueError(UNKNOWN.format(action=args.action))
     if getattr(args, "json", False):
