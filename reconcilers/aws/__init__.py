@@ -34,7 +34,7 @@ def aws_reconcilers(
     return [
         NetworkReconciler(clients, config, clock),
         EcsEnvironmentReconciler(clients, config, clock),
-        EnvironmentNetworkReconciler(clients, clock),
+        EnvironmentNetworkReconciler(clients, clock, edge_cidrs=config.edge_cidrs),
         EcsAutoscalingReconciler(clients, config, clock),
         DatabaseReconciler(clients, config, clock),
         FilesystemReconciler(clients, clock),

@@ -35,6 +35,9 @@ class AwsConfig:
     execution_role_arn: str | None = None
     task_role_arn: str | None = None
     rollout_poll_seconds: float = DEFAULT_ROLLOUT_POLL_SECONDS
+    # Where the edge (CDN) reaches origin-protected ports from, besides each container's
+    # own `ipAllow` list.
+    edge_cidrs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if bool(self.subnet_ids) != bool(self.security_group_ids):
@@ -50,7 +53,7 @@ class AwsConfig:
         berth's own: BERTH_ECS_CLUSTER, BERTH_SUBNET_IDS, BERTH_SECURITY_GROUP_IDS,
         BERTH_ASSIGN_PUBLIC_IP (default: yes against a simulated endpoint, else no),
         BERTH_ECR_REGISTRY, BERTH_EXECUTION_ROLE_ARN, BERTH_TASK_ROLE_ARN,
-        BERTH_ROLLOUT_POLL_SECONDS."""
+        BERTH_ROLLOUT_POLL_SECONDS, BERTH_EDGE_CIDRS."""
         endpoint_url = environ.get("AWS_ENDPOINT_URL") or None
         return cls(
             region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION,
@@ -65,6 +68,7 @@ class AwsConfig:
             rollout_poll_seconds=_seconds(
                 environ, "BERTH_ROLLOUT_POLL_SECONDS", DEFAULT_ROLLOUT_POLL_SECONDS
             ),
+            edge_cidrs=_id_list(environ.get("BERTH_EDGE_CIDRS")),
         )
 
 

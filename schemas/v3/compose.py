@@ -1,5 +1,6 @@
 """`Compose` and `Container`: the workload of one environment, as Quant Cloud spells it."""
 
+import ipaddress
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -20,6 +21,7 @@ CYCLIC_DEPENDENCY = "dependsOn forms a cycle, so none of its containers could st
 NO_ESSENTIAL = "at least one container must be essential"
 RESERVATION_ABOVE_LIMIT = "memoryReservation must not exceed memory"
 CAPACITY_ORDER = "minCapacity must not exceed maxCapacity"
+NOT_AN_ADDRESS = "ipAllow entry {entry!r} is not an IP address or CIDR block"
 CONTAINER_CPU_ABOVE_TASK = "the containers' cpu adds up to {total}, more than taskCpu {task}"
 CONTAINER_MEMORY_ABOVE_TASK = "container {name!r} asks for {memory} MiB, more than taskMemory {task}"
 
@@ -74,6 +76,16 @@ class OriginProtectionConfig(CamelModel):
     enabled: bool = True
     ip_allow: list[str] | None = None
     redirect_host: str | None = None
+
+    @field_validator("ip_allow")
+    @classmethod
+    def _addresses(cls, entries: list[str] | None) -> list[str] | None:
+        for entry in entries or ():
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(NOT_AN_ADDRESS.format(entry=entry)) from None
+        return entries
 
 
 class Container(CamelModel):

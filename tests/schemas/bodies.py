@@ -75,6 +75,17 @@ COMPOSE_ADJUSTMENTS: list[tuple[str, tuple, Any, Any, tuple, str]] = [
         for i in (0, 1)
         for j in (0, 1)
     ),
+    *(
+        (
+            f"container-{i}-ipAllow-placeholder",
+            ("containers", i, "originProtectionConfig", "ipAllow"),
+            ["ipAllow", "ipAllow"],
+            ["203.0.113.0/24"],
+            ("containers", i, "originProtectionConfig", "ipAllow"),
+            "is not an IP address or CIDR block",
+        )
+        for i in (0, 1)
+    ),
 ]
 
 
@@ -94,6 +105,7 @@ def _adjust_mount(body: dict[str, Any]) -> dict[str, Any]:
 
 def _adjust_container(body: dict[str, Any]) -> dict[str, Any]:
     body = changed(body, ("memoryReservation",), 6)
+    body = changed(body, ("originProtectionConfig", "ipAllow"), ["203.0.113.0/24"])
     return changed(body, ("mountPoints",), [_adjust_mount(m) for m in body["mountPoints"]])
 
 
@@ -105,6 +117,7 @@ def _adjust_compose_definition(body: dict[str, Any]) -> dict[str, Any]:
 EXAMPLE_ADJUSTMENTS = {
     "Container_mountPoints_inner": _adjust_mount,
     "Container": _adjust_container,
+    "Container_originProtectionConfig": lambda body: changed(body, ("ipAllow",), ["203.0.113.0/24"]),
     "Compose": adjusted_compose,
     "CreateApplicationRequest": _adjust_compose_definition,
     "Application": _adjust_compose_definition,

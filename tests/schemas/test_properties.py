@@ -16,6 +16,7 @@ FAST = settings(max_examples=150, deadline=None, suppress_health_check=[Health.t
 
 SIZES = [(cpu, memory) for cpu, memories in TASK_MEMORY_BY_CPU.items() for memory in memories]
 NAME = st.from_regex(r"[a-zA-Z0-9_-]{1,24}", fullmatch=True)
+ADDRESS = st.one_of(st.ip_addresses().map(str), st.ip_addresses(v=4).map(lambda a: f"{a}/24"))
 VARIABLE = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,15}", fullmatch=True)
 TEXT = st.text(max_size=12)
 WORDS = st.lists(TEXT, max_size=3)
@@ -36,7 +37,7 @@ health_checks = st.fixed_dictionaries(
     },
 )
 origin_protection = st.fixed_dictionaries(
-    {}, optional={"enabled": st.booleans(), "ipAllow": maybe(st.lists(TEXT, max_size=2)), "redirectHost": maybe(TEXT)}
+    {}, optional={"enabled": st.booleans(), "ipAllow": maybe(st.lists(ADDRESS, max_size=2)), "redirectHost": maybe(TEXT)}
 )
 mount_points = st.fixed_dictionaries(
     {"sourceVolume": TEXT.filter(bool), "containerPath": TEXT.map(lambda path: "/" + path)},

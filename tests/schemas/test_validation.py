@@ -185,3 +185,15 @@ def test_every_bad_field_is_reported_at_once():
         C0 + ("exposedPorts", 0),
         ("database", "engine"),
     }
+
+
+@pytest.mark.parametrize("entry", ["10.0.0.0/8", "203.0.113.7", "2001:db8::/32", " 192.0.2.1 "])
+def test_ip_allow_takes_addresses_and_cidr_blocks(entry):
+    config = cmp.OriginProtectionConfig.model_validate({"ipAllow": [entry]})
+    assert config.ip_allow == [entry]
+
+
+@pytest.mark.parametrize("entry", ["example.com", "10.0.0.0/33", "", "300.1.1.1"])
+def test_ip_allow_refuses_what_is_not_an_address(entry):
+    with pytest.raises(ValidationError, match="is not an IP address or CIDR block"):
+        cmp.OriginProtectionConfig.model_validate({"ipAllow": [entry]})
