@@ -17,6 +17,7 @@ run, so no other pass is due meanwhile; passes a key gets after its first (a
 import asyncio
 import os
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from typing import Any
@@ -112,10 +113,11 @@ async def _create_applications(pool: asyncpg.Pool, organisation_id: int, count: 
     await asyncio.gather(*(writer() for _ in range(WRITERS)))
 
 
-async def _start_aws() -> tuple[asyncio.subprocess.Process, str]:
+async def _start_aws(output) -> tuple[asyncio.subprocess.Process, str]:
+    """moto's own complaints (its server logs every 500 it answers) go to `output`."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "controller.bench.resync_aws",
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=output,
     )  # fmt: skip
     try:
         line = await asyncio.wait_for(process.stdout.readline(), AWS_START_SECONDS)
@@ -125,7 +127,8 @@ async def _start_aws() -> tuple[asyncio.subprocess.Process, str]:
     if not endpoint.startswith("http"):
         process.kill()
         await process.wait()
-        raise RuntimeError(AWS_FAILED.format(output=endpoint or "nothing"))
+        output.seek(0)
+        raise RuntimeError(AWS_FAILED.format(output=endpoint or output.read()[-2000:].decode(errors="replace")))
     return process, endpoint
 
 
@@ -174,9 +177,9 @@ async def _resync(pool: asyncpg.Pool, ledger: Ledger) -> tuple[set[tuple[str, st
 
 
 async def bench_resync(args: Any, settings: Settings) -> dict:
-    applications = int(getattr(args, "applications", None) or DEFAULT_APPLICATIONS)
+    args.applications = int(getattr(args, "applications", None) or DEFAULT_APPLICATIONS)
     concurrency = int(getattr(args, "concurrency", None) or DEFAULT_CONCURRENCY)
-    converge_seconds = float(getattr(args, "converge_timeout", None) or DEFAULT_CONVERGE_SECONDS)
+    args.converge_timeout = float(getattr(args, "converge_timeout", None) or DEFAULT_CONVERGE_SECONDS)
     args.with_database = bool(getattr(args, "with_database", False))
     args.with_filesystem = bool(getattr(args, "with_filesystem", False))
     runtime = RuntimeSettings(
@@ -190,7 +193,13 @@ async def bench_resync(args: Any, settings: Settings) -> dict:
     # One log line per pass would bury the table: passes log only when something is wrong.
     configure("WARNING", json=settings.log_json)
     ledger = Ledger()
-    aws, endpoint = await _start_aws()
+    with tempfile.TemporaryFile() as aws_output:
+        return await _measure(args, settings, runtime, ledger, aws_output, load)
+
+
+async def _measure(args: Any, settings: Settings, runtime: RuntimeSettings, ledger: Ledger, aws_output, load) -> dict:
+    applications, concurrency = args.applications, runtime.concurrency
+    aws, endpoint = await _start_aws(aws_output)
     try:
         config = AwsConfig.from_env(
             {"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": SIMULATED_CREDENTIALS["AWS_REGION"],
@@ -212,7 +221,7 @@ async def bench_resync(args: Any, settings: Settings) -> dict:
                     stop = asyncio.Event()
                     worker = asyncio.create_task(Worker(pool, dsn, reconcilers, runtime).run(stop))
                     try:
-                        converged_in = await _converge(pool, converge_seconds)
+                        converged_in = await _converge(pool, args.converge_timeout)
                         converge_calls = ledger.all_calls
                         keys, resync_wall = await _resync(pool, ledger)
                     finally:
