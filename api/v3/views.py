@@ -163,6 +163,9 @@ def environment_view(row: Mapping[str, Any]) -> EnvironmentResponse:
         image_suffix=spec.image_suffix,
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        generation=row["generation"],
+        observed_generation=row["observed_generation"],
+        conditions=row["conditions"] or [],
     )
 
 

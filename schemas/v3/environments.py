@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from schemas.status import Condition
 from schemas.v3.applications import APP_NAME_PATTERN
 from schemas.v3.compose import Compose, EnvironmentVariable, SpotConfiguration, SpotStrategy
 from schemas.wire import CamelModel
@@ -84,6 +85,11 @@ class EnvironmentResponse(CamelModel):
     image_suffix: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    # berth's additions: how far the workload reconciler has got with the stored spec
+    # (converged when observedGeneration reaches generation), and its conditions.
+    generation: int | None = None
+    observed_generation: int | None = None
+    conditions: list[Condition] | None = None
 
 
 class EnvironmentLimitReached(CamelModel):
