@@ -20,6 +20,14 @@ class RunState(StrEnum):
     STOPPED = "stopped"
 
 
+class DriftPolicy(StrEnum):
+    """What a resync does about a cloud resource changed outside berth: `correct` puts
+    it back and records DriftCorrected, `report` records DriftDetected and leaves it."""
+
+    CORRECT = "correct"
+    REPORT = "report"
+
+
 class EnvironmentSpec(CamelModel):
     """Stored as `environments.spec`; `generation` goes up whenever it changes."""
 
@@ -41,3 +49,6 @@ class EnvironmentSpec(CamelModel):
     image_tag: Annotated[str, Field(pattern=IMAGE_TAG_PATTERN)] | None = None
     # `…/scaling-policies`: target-tracking policies, at most one per metric and per name.
     scaling_policies: list[ScalingPolicy] = Field(default_factory=list)
+    # `PUT …/applications/{application}/drift-policy`, on every environment of the
+    # application; absent means `correct` (and keeps specs written before it unchanged).
+    drift_policy: DriftPolicy | None = None
