@@ -6,11 +6,18 @@ from collections.abc import AsyncIterator
 import asyncpg
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from api import health
+from api import health, prometheus
 from api.auth import TokenCache
-from api.cloud_reads import CloudReadsFactory, CloudRejected, CloudUnavailable, on_cloud_rejected, on_cloud_unavailable
+from api.cloud_reads import (
+    CloudReadsFactory,
+    CloudRejected,
+    CloudUnavailable,
+    on_cloud_rejected,
+    on_cloud_unavailable,
+)
 from api.openapi import build_document, openapi
 from api.problems import (
     Problem,
@@ -19,13 +26,44 @@ from api.problems import (
     on_unavailable,
     on_unexpected,
 )
-from api.v3 import applications, compose, environments
-from api.v3 import containers, state, variables
-from api.v3 import scaling_policies
-from api.v3 import ecr_login, logs, metrics
-from api.v3 import plan
+from api.v3 import (
+    applications,
+    compose,
+    containers,
+    ecr_login,
+    environments,
+    logs,
+    metrics,
+    plan,
+    scaling_policies,
+    state,
+    variables,
+)
+from api.v3 import events, operators
+from controller.store.event_feed import EventFeed
 from controller.store.notify import CoalescingNotifier
 from controller.store.pool import create_pool
+
+# Each module serves `routes` and describes them in `operations`. The order is the
+# matching order: ecr_login's fixed path comes before `…/applications/{application}`.
+ROUTE_MODULES = (
+    health,
+    ecr_login,
+    applications,
+    plan,
+    environments,
+    compose,
+    state,
+    containers,
+    variables,
+    scaling_policies,
+    logs,
+    metrics,
+    events,
+    operators,
+    prometheus,
+)
+OPENAPI_ROUTE = Route("/openapi.json", openapi, methods=["GET"])
 
 # Connection-level failures: the database is down or restarting, not a bug.
 UNAVAILABLE_ERRORS = (
@@ -46,10 +84,12 @@ def create_app(dsn: str, *, pool_size: int = 10, cloud: CloudReadsFactory | None
     async def lifespan(app: Starlette) -> AsyncIterator[dict]:
         pool = await create_pool(dsn, min_size=min(2, pool_size), max_size=pool_size)
         notifier = CoalescingNotifier(pool)
+        feed = EventFeed(pool)
         try:
             async with cloud() if cloud is not None else contextlib.nullcontext() as reads:
-                yield {"pool": pool, "tokens": TokenCache(), "notifier": notifier, "cloud": reads}
+                yield {"pool": pool, "tokens": TokenCache(), "notifier": notifier, "cloud": reads, "events": feed}
         finally:
+            await feed.close()
             await notifier.flush()
             await pool.close()
 
@@ -62,23 +102,10 @@ def create_app(dsn: str, *, pool_size: int = 10, cloud: CloudReadsFactory | None
         CloudUnavailable: on_cloud_unavailable,
     }
     app = Starlette(
-        routes=[
-            *health.routes,
-            *ecr_login.routes,  # before `…/applications/{application}`, which would take it
-            *applications.routes,
-            *environments.routes,
-            *compose.routes,
-            *state.routes,
-            *containers.routes,
-            *variables.routes,
-            *scaling_policies.routes,
-            *logs.routes,
-            *metrics.routes,
-            *plan.routes,
-            Route("/openapi.json", openapi, methods=["GET"]),
-        ],
+        routes=[*(route for module in ROUTE_MODULES for route in module.routes), OPENAPI_ROUTE],
         exception_handlers=handlers,
         lifespan=lifespan,
+        middleware=[Middleware(prometheus.RequestMetrics)],
     )
-    app.state.openapi = build_document()
+    app.state.openapi = build_document(op for module in ROUTE_MODULES for op in module.operations)
     return app

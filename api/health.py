@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from api.operations import Operation
 from api.problems import UNAVAILABLE, problem_response
 from api.responses import JSON
 
@@ -26,3 +27,9 @@ async def readyz(request: Request) -> Response:
 
 
 routes = [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz, methods=["GET"])]
+
+operations = [
+    Operation("/healthz", "get", "healthz", "Liveness", None, {200: ("Alive", None)}, False),
+    Operation("/readyz", "get", "readyz", "Readiness: the database answers", None,
+              {200: ("Ready", None), 503: ("Not ready", None)}, False),
+]

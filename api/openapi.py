@@ -1,25 +1,14 @@
 """berth's own OpenAPI document, generated from its pydantic models and route table."""
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.operations import Body, Operation
 from api.responses import JSON
-from schemas.v3.applications import Application, CreateApplicationRequest, LimitReached
-from schemas.v3.environments import (
-    CreateEnvironmentRequest,
-    EnvironmentLimitReached,
-    EnvironmentResponse,
-    EnvironmentSummary,
-    UpdateEnvironmentRequest,
-)
-from schemas.v3.compose import Compose
-from schemas.v3.compose_patch import InvalidCompose, PatchComposeRequest
-from schemas.v3.compose_yaml import ComposeInvalid, ComposeValidated, ValidateComposeRequest
-from schemas.v3.plan import ApplicationPlan, ApplyApplicationRequest
 
 REF = "#/components/schemas/{model}"
 PROBLEM = {
@@ -47,116 +36,11 @@ PROBLEM = {
 }
 
 
-@dataclass(frozen=True)
-class Operation:
-    path: str
-    method: str
-    operation_id: str
-    summary: str
-    request: type[BaseModel] | None = None
-    responses: dict[int, tuple[str, type[BaseModel] | list | None]] = field(default_factory=dict)
-    authenticated: bool = True
-    # Query parameters: name → (description, JSON schema).
-    query: dict[str, tuple[str, dict]] = field(default_factory=dict)
-
-
-DRY_RUN = {"dryRun": ("true: answer the plan of the write and write nothing", {"type": "boolean", "default": False})}
-V3 = "/api/v3/organizations/{organisation}/applications"
-ENVIRONMENTS = V3 + "/{application}/environments"
-REQUESTS = {CreateApplicationRequest, CreateEnvironmentRequest, UpdateEnvironmentRequest, PatchComposeRequest,
-            ValidateComposeRequest, ApplyApplicationRequest}
-OPERATIONS = [
-    Operation(V3, "post", "createApplication", "Create a new application", CreateApplicationRequest, {
-        200: ("dryRun: what the create would make; nothing was written", ApplicationPlan),
-        201: ("The created application", Application),
-        400: ("The request is invalid", None),
-        403: ("Application limit reached", LimitReached),
-        409: ("The application name is taken", None),
-    }, query=DRY_RUN),
-    Operation(V3 + "/{application}", "put", "applyApplication",
-              "Create or replace the application's desired state (declarative; repeating it changes nothing)",
-              ApplyApplicationRequest, {
-        200: ("Replaced (or unchanged); with dryRun, the plan and nothing written", Application),
-        201: ("Created", Application),
-        400: ("The request is invalid, or appName differs from the path's", None),
-        403: ("Application limit reached", LimitReached),
-        409: ("The application is being deleted", None),
-    }, query=DRY_RUN),
-    Operation(V3 + "/{application}/plan", "post", "planApplication",
-              "The field-level changes a PUT of this body would make, and their effects; writes nothing",
-              ApplyApplicationRequest, {
-        200: ("The plan", ApplicationPlan),
-        400: ("The request is invalid, or appName differs from the path's", None),
-        403: ("Application limit reached (the application does not exist yet)", LimitReached),
-        409: ("The application is being deleted", None),
-    }),
-    Operation(V3, "get", "listApplications", "Get all applications for an organisation", None, {
-        200: ("A list of applications", [Application]),
-    }),
-    Operation(V3 + "/{application}", "get", "getApplication", "Get a single application", None, {
-        200: ("The application", Application),
-        404: ("The application not found", None),
-    }),
-    Operation(V3 + "/{application}", "delete", "deleteApplication",
-              "Delete an application (its cloud resources are torn down first)", None, {
-        204: ("The application is being deleted", None),
-        404: ("The application not found", None),
-    }),
-    Operation(ENVIRONMENTS, "get", "listEnvironments", "Get all environments for an application", None, {
-        200: ("The application's environments, with deployment status", [EnvironmentSummary]),
-        404: ("The organisation or application not found", None),
-    }),
-    Operation(ENVIRONMENTS, "post", "createEnvironment", "Create a new environment", CreateEnvironmentRequest, {
-        201: ("The environment created", EnvironmentResponse),
-        400: ("The environment data is invalid", None),
-        403: ("Environment limit reached", EnvironmentLimitReached),
-        404: ("The organisation or application not found", None),
-        409: ("The environment name is taken, or the application is being deleted", None),
-    }),
-    Operation(ENVIRONMENTS + "/{environment}", "get", "getEnvironment", "Get a single environment", None, {
-        200: ("The environment with runtime details", EnvironmentResponse),
-        404: ("The environment not found", None),
-    }),
-    Operation(ENVIRONMENTS + "/{environment}", "put", "updateEnvironment",
-              "Replace the environment's compose definition (and capacity)", UpdateEnvironmentRequest, {
-        202: ("Accepted: the new spec is stored and converging", EnvironmentResponse),
-        400: ("Invalid compose definition or validation failed", None),
-        404: ("Application or environment not found", None),
-        409: ("The environment is being deleted", None),
-    }),
-    Operation(ENVIRONMENTS + "/{environment}", "delete", "deleteEnvironment",
-              "Delete an environment (its cloud resources are torn down first)", None, {
-        204: ("The environment is being deleted", None),
-        404: ("The environment not found", None),
-        409: ("The production environment cannot be deleted", None),
-    }),
-    Operation(ENVIRONMENTS + "/{environment}/compose", "get", "getEnvironmentCompose",
-              "Get the compose file for an environment", None, {
-        200: ("The compose definition, with the environment's capacity", Compose),
-        404: ("The application or environment not found", None),
-    }),
-    Operation(ENVIRONMENTS + "/{environment}/compose", "patch", "patchEnvironmentCompose",
-              "Partially update the environment's compose definition", PatchComposeRequest, {
-        202: ("Accepted: the full updated compose definition, converging", Compose),
-        400: ("Invalid compose definition or validation failed", InvalidCompose),
-        404: ("Application or environment not found", None),
-        409: ("The environment is being deleted", None),
-    }),
-    Operation("/api/v3/organizations/{organisation}/compose/validate", "post", "validateCompose",
-              "Validate a compose file (no side effects)", ValidateComposeRequest, {
-        200: ("Translated and validated: the compose definition and any warnings", ComposeValidated),
-        404: ("The organisation not found", None),
-        422: ("Invalid YAML input or validation failed", ComposeInvalid),
-    }),
-    Operation("/healthz", "get", "healthz", "Liveness", None, {200: ("Alive", None)}, False),
-    Operation("/readyz", "get", "readyz", "Readiness: the database answers", None,
-              {200: ("Ready", None), 503: ("Not ready", None)}, False),
-]
-
-
-def _content(model: type[BaseModel] | list | None, media_type: str = "application/json") -> dict:
+def _content(model: Body, media_type: str = "application/json") -> dict:
     if model is None:
         return {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}
+    if isinstance(model, dict):
+        return {media_type: {"schema": model}}
     if isinstance(model, list):
         schema = {"type": "array", "items": {"$ref": REF.format(model=model[0].__name__)}}
     else:
@@ -169,20 +53,31 @@ def _parameters(path: str) -> list[dict]:
     return [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
 
 
-def build_document() -> dict:
-    models = {
-        *REQUESTS, Application, LimitReached, EnvironmentResponse, EnvironmentSummary, EnvironmentLimitReached,
-        Compose, InvalidCompose, ComposeValidated, ComposeInvalid, ApplicationPlan,
-    }
+def _models(operations: list[Operation]) -> tuple[set[type[BaseModel]], set[type[BaseModel]]]:
+    """(request models, response models) the operations name."""
+    requests = {op.request for op in operations if op.request is not None}
+    responses = set()
+    for op in operations:
+        for _, body in op.responses.values():
+            model = body[0] if isinstance(body, list) else body
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                responses.add(model)
+    return requests, responses - requests
+
+
+def build_document(operations: Iterable[Operation]) -> dict:
+    operations = list(operations)
+    requests, responses = _models(operations)
     _, definitions = models_json_schema(
-        [(m, "validation" if m in REQUESTS else "serialization") for m in models],
+        [(m, "validation") for m in sorted(requests, key=lambda m: m.__name__)]
+        + [(m, "serialization") for m in sorted(responses, key=lambda m: m.__name__)],
         by_alias=True,
         ref_template=REF,
     )
     schemas = dict(definitions.get("$defs", {}))
     schemas["Problem"] = PROBLEM
     paths: dict[str, dict] = {}
-    for op in OPERATIONS:
+    for op in operations:
         query = [{"name": n, "in": "query", "required": False, "description": d, "schema": schema}
                  for n, (d, schema) in op.query.items()]
         entry: dict = {"operationId": op.operation_id, "summary": op.summary,

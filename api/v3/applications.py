@@ -8,13 +8,14 @@ from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.bodies import SKIP_FINAL_SNAPSHOT, parse_body, query_flag
+from api.operations import DRY_RUN_QUERY, SKIP_FINAL_SNAPSHOT_QUERY, V3, Operation
 from api.problems import Problem
 from api.responses import JSON
 from api.v3.plan import DRY_RUN, NAME_TAKEN, dry_run, limit_response
 from api.v3.views import NEW_APPLICATION, application_view
 from controller.store import applications as store
-from schemas.v3.applications import CreateApplicationRequest
-from schemas.v3.plan import requested_workload
+from schemas.v3.applications import Application, CreateApplicationRequest, LimitReached
+from schemas.v3.plan import ApplicationPlan, requested_workload
 
 APPLICATION_NOT_FOUND = "Application not found"
 
@@ -71,4 +72,26 @@ routes = [
     Route(PREFIX, list_applications, methods=["GET"], name="listApplications"),
     Route(PREFIX + "/{application}", get_application, methods=["GET"], name="getApplication"),
     Route(PREFIX + "/{application}", delete_application, methods=["DELETE"], name="deleteApplication"),
+]
+
+operations = [
+    Operation(V3, "post", "createApplication", "Create a new application", CreateApplicationRequest, {
+        200: ("dryRun: what the create would make; nothing was written", ApplicationPlan),
+        201: ("The created application", Application),
+        400: ("The request is invalid", None),
+        403: ("Application limit reached", LimitReached),
+        409: ("The application name is taken", None),
+    }, query=DRY_RUN_QUERY),
+    Operation(V3, "get", "listApplications", "Get all applications for an organisation", None, {
+        200: ("A list of applications", [Application]),
+    }, query=SKIP_FINAL_SNAPSHOT_QUERY),
+    Operation(V3 + "/{application}", "get", "getApplication", "Get a single application", None, {
+        200: ("The application", Application),
+        404: ("The application not found", None),
+    }),
+    Operation(V3 + "/{application}", "delete", "deleteApplication",
+              "Delete an application (its cloud resources are torn down first)", None, {
+        204: ("The application is being deleted", None),
+        404: ("The application not found", None),
+    }),
 ]

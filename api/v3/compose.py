@@ -8,14 +8,21 @@ from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.bodies import parse_body
+from api.operations import ENVIRONMENTS, Operation
 from api.problems import Problem, field_errors
 from api.responses import JSON
 from api.v3.environments import ENVIRONMENT_NOT_FOUND, PREFIX, check_spot, store_update
 from controller.store import environments as store
 from schemas.desired import EnvironmentSpec
 from schemas.v3.compose import CAPACITY_ORDER, Compose
-from schemas.v3.compose_patch import PatchComposeRequest
-from schemas.v3.compose_yaml import TranslationError, translate
+from schemas.v3.compose_patch import InvalidCompose, PatchComposeRequest
+from schemas.v3.compose_yaml import (
+    ComposeInvalid,
+    ComposeValidated,
+    TranslationError,
+    ValidateComposeRequest,
+    translate,
+)
 
 INVALID_COMPOSE = "Invalid compose definition or validation failed."
 VALIDATED = "Docker-compose YAML translated and validated successfully."
@@ -117,4 +124,25 @@ routes = [
     Route(PREFIX + "/{environment}/compose", patch_compose, methods=["PATCH"], name="patchEnvironmentCompose"),
     Route("/api/v3/organizations/{organisation}/compose/validate", validate_compose, methods=["POST"],
           name="validateCompose"),
+]
+
+operations = [
+    Operation(ENVIRONMENTS + "/{environment}/compose", "get", "getEnvironmentCompose",
+              "Get the compose file for an environment", None, {
+        200: ("The compose definition, with the environment's capacity", Compose),
+        404: ("The application or environment not found", None),
+    }),
+    Operation(ENVIRONMENTS + "/{environment}/compose", "patch", "patchEnvironmentCompose",
+              "Partially update the environment's compose definition", PatchComposeRequest, {
+        202: ("Accepted: the full updated compose definition, converging", Compose),
+        400: ("Invalid compose definition or validation failed", InvalidCompose),
+        404: ("Application or environment not found", None),
+        409: ("The environment is being deleted", None),
+    }),
+    Operation("/api/v3/organizations/{organisation}/compose/validate", "post", "validateCompose",
+              "Validate a compose file (no side effects)", ValidateComposeRequest, {
+        200: ("Translated and validated: the compose definition and any warnings", ComposeValidated),
+        404: ("The organisation not found", None),
+        422: ("Invalid YAML input or validation failed", ComposeInvalid),
+    }),
 ]

@@ -7,6 +7,7 @@ from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.bodies import parse_body
+from api.operations import Operation
 from api.problems import INVALID_BODY, Problem, field_errors
 from api.responses import JSON
 from api.v3.environments import ENVIRONMENT_NOT_FOUND, PREFIX, store_update
@@ -81,4 +82,18 @@ CONTAINERS = PREFIX + "/{environment}/containers"
 routes = [
     Route(CONTAINERS, list_containers, methods=["GET"], name="listContainers"),
     Route(CONTAINERS + "/{container}", update_container, methods=["PUT"], name="updateContainer"),
+]
+
+operations = [
+    Operation(CONTAINERS, "get", "listContainers", "Get the containers of an environment", None, {
+        200: ("The environment's containers", [Container]),
+        404: ("The application or environment not found", None),
+    }),
+    Operation(CONTAINERS + "/{container}", "put", "updateContainer",
+              "Replace one container of the environment's compose definition", UpdateContainerRequest, {
+        200: ("The container as stored, converging", Container),
+        400: ("The container or the resulting compose definition is invalid", None),
+        404: ("The application, environment or container not found", None),
+        409: ("The environment is being deleted", None),
+    }),
 ]

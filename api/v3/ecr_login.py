@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.cloud_reads import cloud_reads
+from api.operations import Operation
 from api.responses import JSON
 from schemas.v3.observability import EcrLoginCredentials
 
@@ -35,4 +36,13 @@ routes = [
         methods=["GET"],
         name="getEcrLoginCredentials",
     )
+]
+
+operations = [
+    Operation("/api/v3/organizations/{organisation}/applications/ecr-login", "get", "getEcrLoginCredentials",
+              "Get ECR login credentials for the organisation's repository", None, {
+        200: ("Registry credentials", EcrLoginCredentials),
+        404: ("The organisation not found", None),
+        503: ("Cloud reads are not configured, or AWS did not answer", None),
+    }),
 ]

@@ -6,6 +6,7 @@ from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.bodies import SKIP_FINAL_SNAPSHOT, parse_body, query_flag
+from api.operations import ENVIRONMENTS, SKIP_FINAL_SNAPSHOT_QUERY, Operation
 from api.problems import INVALID_BODY, Problem
 from api.responses import JSON
 from api.v3.views import environment_summary, environment_view
@@ -17,6 +18,8 @@ from schemas.v3.compose import CAPACITY_ORDER, Compose, EnvironmentVariable
 from schemas.v3.environments import (
     CreateEnvironmentRequest,
     EnvironmentLimitReached,
+    EnvironmentResponse,
+    EnvironmentSummary,
     UpdateEnvironmentRequest,
     mixed_too_small,
 )
@@ -213,4 +216,35 @@ routes = [
     Route(PREFIX + "/{environment}", get_environment, methods=["GET"], name="getEnvironment"),
     Route(PREFIX + "/{environment}", update_environment, methods=["PUT"], name="updateEnvironment"),
     Route(PREFIX + "/{environment}", delete_environment, methods=["DELETE"], name="deleteEnvironment"),
+]
+
+operations = [
+    Operation(ENVIRONMENTS, "get", "listEnvironments", "Get all environments for an application", None, {
+        200: ("The application's environments, with deployment status", [EnvironmentSummary]),
+        404: ("The organisation or application not found", None),
+    }, query=SKIP_FINAL_SNAPSHOT_QUERY),
+    Operation(ENVIRONMENTS, "post", "createEnvironment", "Create a new environment", CreateEnvironmentRequest, {
+        201: ("The environment created", EnvironmentResponse),
+        400: ("The environment data is invalid", None),
+        403: ("Environment limit reached", EnvironmentLimitReached),
+        404: ("The organisation or application not found", None),
+        409: ("The environment name is taken, or the application is being deleted", None),
+    }),
+    Operation(ENVIRONMENTS + "/{environment}", "get", "getEnvironment", "Get a single environment", None, {
+        200: ("The environment with runtime details", EnvironmentResponse),
+        404: ("The environment not found", None),
+    }),
+    Operation(ENVIRONMENTS + "/{environment}", "put", "updateEnvironment",
+              "Replace the environment's compose definition (and capacity)", UpdateEnvironmentRequest, {
+        202: ("Accepted: the new spec is stored and converging", EnvironmentResponse),
+        400: ("Invalid compose definition or validation failed", None),
+        404: ("Application or environment not found", None),
+        409: ("The environment is being deleted", None),
+    }),
+    Operation(ENVIRONMENTS + "/{environment}", "delete", "deleteEnvironment",
+              "Delete an environment (its cloud resources are torn down first)", None, {
+        204: ("The environment is being deleted", None),
+        404: ("The environment not found", None),
+        409: ("The production environment cannot be deleted", None),
+    }),
 ]

@@ -7,11 +7,16 @@ from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.cloud_reads import LogQuery, cloud_reads
+from api.operations import Operation, query_of
 from api.problems import Problem
 from api.queries import parse_query
 from api.responses import JSON
 from controller.store.observability import observed_environment
-from schemas.log_names import container_of_stream, container_stream_prefix, log_group_name
+from schemas.log_names import (
+    container_of_stream,
+    container_stream_prefix,
+    log_group_name,
+)
 from schemas.v3.observability import EnvironmentLogs, LogEvent, LogsQuery
 
 ENVIRONMENT_NOT_FOUND = "Environment not found"
@@ -44,3 +49,13 @@ async def get_logs(request: Request) -> Response:
 
 
 routes = [Route(PREFIX + "/{environment}/logs", get_logs, methods=["GET"], name="getEnvironmentLogs")]
+
+operations = [
+    Operation(PREFIX + "/{environment}/logs", "get", "getEnvironmentLogs",
+              "Get the environment's container logs (CloudWatch Logs)", None, {
+        200: ("Log events, oldest first, and the token for the next page", EnvironmentLogs),
+        404: ("The application or environment not found", None),
+        422: ("A query parameter is invalid", None),
+        503: ("Cloud reads are not configured, or AWS did not answer", None),
+    }, query=query_of(LogsQuery)),
+]

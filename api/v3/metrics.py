@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.cloud_reads import MetricQuery, cloud_reads
+from api.operations import Operation, query_of
 from api.problems import Problem
 from api.queries import parse_query, query_error
 from api.responses import JSON
@@ -100,3 +101,13 @@ async def get_metrics(request: Request) -> Response:
 
 
 routes = [Route(PREFIX + "/{environment}/metrics", get_metrics, methods=["GET"], name="getEnvironmentMetrics")]
+
+operations = [
+    Operation(PREFIX + "/{environment}/metrics", "get", "getEnvironmentMetrics",
+              "Get the environment's CPU and memory metrics (CloudWatch)", None, {
+        200: ("One series per metric and statistic", EnvironmentMetrics),
+        404: ("The application or environment not found", None),
+        422: ("A query parameter is invalid", None),
+        503: ("Cloud reads are not configured, or AWS did not answer", None),
+    }, query=query_of(MetricsQuery)),
+]

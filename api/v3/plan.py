@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.bodies import parse_body, query_flag
+from api.operations import DRY_RUN_QUERY, V3, Operation
 from api.problems import INVALID_BODY, Problem, invalid_body
 from api.responses import JSON
 from api.v3.views import NEW_APPLICATION, application_view
@@ -28,7 +29,7 @@ from controller.store import declarative as store
 from controller.store.applications import ENVIRONMENT_KINDS, application_views
 from controller.store.outcomes import LimitReached as LimitReachedOutcome
 from schemas.desired import EnvironmentSpec
-from schemas.v3.applications import CreateApplicationRequest, LimitReached
+from schemas.v3.applications import Application, CreateApplicationRequest, LimitReached
 from schemas.v3.plan import (
     APPLICATION_OWNED,
     ApplicationPlan,
@@ -134,4 +135,24 @@ PREFIX = "/api/v3/organizations/{organisation}/applications"
 routes = [
     Route(PREFIX + "/{application}", apply_application, methods=["PUT"], name="applyApplication"),
     Route(PREFIX + "/{application}/plan", plan_application, methods=["POST"], name="planApplication"),
+]
+
+operations = [
+    Operation(V3 + "/{application}", "put", "applyApplication",
+              "Create or replace the application's desired state (declarative; repeating it changes nothing)",
+              ApplyApplicationRequest, {
+        200: ("Replaced (or unchanged); with dryRun, the plan and nothing written", Application),
+        201: ("Created", Application),
+        400: ("The request is invalid, or appName differs from the path's", None),
+        403: ("Application limit reached", LimitReached),
+        409: ("The application is being deleted", None),
+    }, query=DRY_RUN_QUERY),
+    Operation(V3 + "/{application}/plan", "post", "planApplication",
+              "The field-level changes a PUT of this body would make, and their effects; writes nothing",
+              ApplyApplicationRequest, {
+        200: ("The plan", ApplicationPlan),
+        400: ("The request is invalid, or appName differs from the path's", None),
+        403: ("Application limit reached (the application does not exist yet)", LimitReached),
+        409: ("The application is being deleted", None),
+    }),
 ]

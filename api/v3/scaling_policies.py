@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.bodies import parse_body
+from api.operations import Operation, query_of
 from api.problems import INVALID_BODY, Problem, field_errors
 from api.responses import JSON
 from api.v3.environments import ENVIRONMENT_NOT_FOUND, PREFIX, store_update
@@ -115,4 +116,24 @@ routes = [
     Route(PATH, list_scaling_policies, methods=["GET"], name="listScalingPolicies"),
     Route(PATH, upsert_scaling_policy, methods=["PUT"], name="upsertScalingPolicy"),
     Route(PATH, delete_scaling_policy, methods=["DELETE"], name="deleteScalingPolicy"),
+]
+
+operations = [
+    Operation(PATH, "get", "listScalingPolicies", "List Scaling Policies", None, {
+        200: ("List of scaling policies for the environment", ScalingPolicyListResponse),
+        400: ("A query parameter is invalid", None),
+        404: ("The application or environment not found", None),
+    }, query=query_of(ScalingPolicyQuery)),
+    Operation(PATH, "put", "upsertScalingPolicy", "Upsert Scaling Policy", SetScalingPolicyRequest, {
+        200: ("Scaling policy created or updated successfully", GetScalingPolicyResponse),
+        400: ("The policy is invalid", None),
+        404: ("The application or environment not found", None),
+        409: ("The environment is being deleted", None),
+    }, query={"policyName": query_of(ScalingPolicyQuery)["policyName"]}),
+    Operation(PATH, "delete", "deleteScalingPolicy", "Delete Scaling Policy", None, {
+        204: ("Scaling policy deleted successfully", None),
+        400: ("A query parameter is invalid", None),
+        404: ("The application or environment not found", None),
+        409: ("The environment is being deleted", None),
+    }, query=query_of(ScalingPolicyQuery)),
 ]

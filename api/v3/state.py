@@ -6,10 +6,16 @@ from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.bodies import parse_body
+from api.operations import Operation
 from api.problems import Problem
 from api.v3.environments import PREFIX, store_update
 from schemas.desired import EnvironmentSpec
-from schemas.v3.state import NOTHING_RUNS, StoppedEnvironment, UpdateEnvironmentStateRequest, next_spec
+from schemas.v3.state import (
+    NOTHING_RUNS,
+    StoppedEnvironment,
+    UpdateEnvironmentStateRequest,
+    next_spec,
+)
 
 
 async def update_environment_state(request: Request) -> Response:
@@ -29,4 +35,14 @@ async def update_environment_state(request: Request) -> Response:
 
 routes = [
     Route(PREFIX + "/{environment}/state", update_environment_state, methods=["PUT"], name="updateEnvironmentState"),
+]
+
+operations = [
+    Operation(PREFIX + "/{environment}/state", "put", "updateEnvironmentState",
+              "Start, stop, restart or redeploy the environment", UpdateEnvironmentStateRequest, {
+        204: ("The environment state updated", None),
+        400: ("The environment data is invalid", None),
+        404: ("The application or environment not found", None),
+        409: ("The environment is being deleted, or is stopped (restart, redeploy)", None),
+    }),
 ]

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.bodies import parse_body
+from api.operations import Operation
 from api.problems import INVALID_BODY, Problem
 from api.responses import JSON
 from api.v3.environments import ENVIRONMENT_NOT_FOUND, PREFIX, store_update
@@ -125,4 +126,30 @@ routes = [
     Route(VARIABLES, bulk_set_variables, methods=["PUT"], name="bulkSetEnvironmentVariables"),
     Route(VARIABLES + "/{variable}", update_variable, methods=["PUT"], name="updateEnvironmentVariable"),
     Route(VARIABLES + "/{variable}", delete_variable, methods=["DELETE"], name="deleteEnvironmentVariable"),
+]
+
+operations = [
+    Operation(VARIABLES, "get", "listEnvironmentVariables", "Get the environment's variables", None, {
+        200: ("Name → value", {"type": "object", "additionalProperties": {"type": "string"}}),
+        404: ("The application or environment not found", None),
+    }),
+    Operation(VARIABLES, "put", "bulkSetEnvironmentVariables", "Replace all of the environment's variables",
+              BulkSetVariablesRequest, {
+        200: ("Name → value, as stored", {"type": "object", "additionalProperties": {"type": "string"}}),
+        400: ("A variable is invalid", None),
+        404: ("The application or environment not found", None),
+        409: ("The environment is being deleted", None),
+    }),
+    Operation(VARIABLES + "/{variable}", "put", "updateEnvironmentVariable", "Set one variable",
+              UpdateVariableRequest, {
+        200: ("The variable as stored", Variable),
+        400: ("The variable is invalid", None),
+        404: ("The application or environment not found", None),
+        409: ("The environment is being deleted", None),
+    }),
+    Operation(VARIABLES + "/{variable}", "delete", "deleteEnvironmentVariable", "Delete one variable", None, {
+        204: ("The variable deleted", None),
+        404: ("The application, environment or variable not found", None),
+        409: ("The environment is being deleted", None),
+    }),
 ]

@@ -3,6 +3,8 @@
 from collections.abc import Mapping
 from typing import Any
 
+from schemas.desired import EnvironmentSpec
+from schemas.status import ConditionType
 from schemas.v3.applications import (
     Application,
     ApplicationDatabase,
@@ -13,8 +15,6 @@ from schemas.v3.applications import (
     DeploymentInformation,
     FilesystemRequest,
 )
-from schemas.desired import EnvironmentSpec
-from schemas.status import ConditionType
 from schemas.v3.environments import EnvironmentResponse, EnvironmentSummary
 
 # What `status` means, in the order it is decided (docs/api.md says the same).
