@@ -40,9 +40,12 @@ from api.v3 import (
     variables,
 )
 from api.v3 import events, operators
+from api.v1 import applications as v1_applications, configurations as v1_configurations
+from api.v1 import organizations as v1_organizations, projects as v1_projects
 from controller.store.event_feed import EventFeed
 from controller.store.notify import CoalescingNotifier
 from controller.store.pool import create_pool
+from controller.store.v1.sealing import Sealer
 
 # Each module serves `routes` and describes them in `operations`. The order is the
 # matching order: ecr_login's fixed path comes before `…/applications/{application}`.
@@ -62,6 +65,12 @@ ROUTE_MODULES = (
     events,
     operators,
     prometheus,
+    v1_organizations,
+    v1_projects,
+    v1_configurations,
+    # Last among the v1 modules: its `/api/v1/applications/{org_slug}/{project_slug}` would
+    # take `/api/v1/applications/{application_id}/deployments` and the like.
+    v1_applications,
 )
 OPENAPI_ROUTE = Route("/openapi.json", openapi, methods=["GET"])
 
@@ -76,9 +85,13 @@ UNAVAILABLE_ERRORS = (
 )
 
 
-def create_app(dsn: str, *, pool_size: int = 10, cloud: CloudReadsFactory | None = None) -> Starlette:
+def create_app(
+    dsn: str, *, pool_size: int = 10, cloud: CloudReadsFactory | None = None, secrets_key: str | None = None
+) -> Starlette:
     """`cloud` opens the logs, metrics and registry reads for the app's lifetime; without
-    it those routes answer 503."""
+    it those routes answer 503. `secrets_key` seals v1 secret configuration values
+    (default: BERTH_SECRETS_KEY; without one, writing a secret answers 503)."""
+    sealer = Sealer(secrets_key) if secrets_key is not None else Sealer.from_environ()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict]:
@@ -87,7 +100,8 @@ def create_app(dsn: str, *, pool_size: int = 10, cloud: CloudReadsFactory | None
         feed = EventFeed(pool)
         try:
             async with cloud() if cloud is not None else contextlib.nullcontext() as reads:
-                yield {"pool": pool, "tokens": TokenCache(), "notifier": notifier, "cloud": reads, "events": feed}
+                yield {"pool": pool, "tokens": TokenCache(), "notifier": notifier, "cloud": reads, "events": feed,
+                       "sealer": sealer}
         finally:
             await feed.close()
             await notifier.flush()

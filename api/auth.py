@@ -9,6 +9,9 @@ from api.problems import Problem
 from controller.store.organisations import Organisation, organisation_for_token, token_hash
 
 MISSING_TOKEN = "Send an API token as 'Authorization: Bearer <token>'."
+MISSING_API_KEY = "Send an API token as 'X-API-Key: <token>'."
+# Ancla's (v1) header; it carries the same tokens as the bearer scheme.
+API_KEY_HEADER = "x-api-key"
 UNKNOWN_TOKEN = "The API token is not valid."
 NOT_FOUND = "Not Found"
 ORGANISATION_NOT_FOUND = "Organisation not found"
@@ -43,6 +46,26 @@ def bearer_token(request: Request) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise Problem(401, "Unauthorized", MISSING_TOKEN)
     return token.strip()
+
+
+def api_key(request: Request) -> str:
+    """The token from X-API-Key, else from 'Authorization: Bearer'."""
+    key = request.headers.get(API_KEY_HEADER, "").strip()
+    if key:
+        return key
+    if request.headers.get("authorization"):
+        return bearer_token(request)
+    raise Problem(401, "Unauthorized", MISSING_API_KEY)
+
+
+async def api_key_organisation(request: Request) -> tuple[str, Organisation]:
+    """The X-API-Key token and the organisation it belongs to (through the TokenCache)."""
+    token = api_key(request)
+    state = request.state
+    organisation = await state.tokens.organisation(state.pool, token)
+    if organisation is None:
+        raise Problem(401, "Unauthorized", UNKNOWN_TOKEN)
+    return token, organisation
 
 
 async def authorised_organisation(request: Request, slug: str) -> Organisation:

@@ -11,6 +11,7 @@ from api.operations import Body, Operation
 from api.responses import JSON
 
 REF = "#/components/schemas/{model}"
+V1_PREFIX = "/api/v1/"
 PROBLEM = {
     "type": "object",
     "description": "RFC 9457 problem details; `message` repeats `detail` for Quant Cloud's clients.",
@@ -88,6 +89,8 @@ def build_document(operations: Iterable[Operation]) -> dict:
             str(code): {"description": text, **({"content": _content(model)} if code != 204 and (model or code >= 400) else {})}
             for code, (text, model) in op.responses.items()
         }
+        if op.authenticated and op.path.startswith(V1_PREFIX):
+            entry["security"] = [{"APIKeyAuth": []}, {"BearerAuth": []}]
         if op.authenticated:
             entry["responses"].setdefault("401", {"description": "Missing or unknown token", "content": _content(None)})
         else:
@@ -99,7 +102,11 @@ def build_document(operations: Iterable[Operation]) -> dict:
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"BearerAuth": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "BearerAuth": {"type": "http", "scheme": "bearer"},
+                # Ancla's scheme for /api/v1; the same tokens as BearerAuth.
+                "APIKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            },
         },
         "security": [{"BearerAuth": []}],
     }
