@@ -10,6 +10,8 @@ from pathlib import Path
 import asyncpg
 
 from controller.bench import add_bench_commands, run_benchmark
+from controller.client.commands import COMMANDS as CLIENT_COMMANDS
+from controller.client.commands import add_client_commands, run_client_command
 from controller.logging import configure
 from controller.settings import Settings
 
@@ -47,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     token_create.add_argument("--name", default="")
 
     add_bench_commands(commands)
+    add_client_commands(commands)
     return parser
 
 
@@ -140,6 +143,8 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.run(_token_create(_database_url(settings), args.org, args.name))
         case "bench":
             asyncio.run(run_benchmark(args, settings))
+        case command if command in CLIENT_COMMANDS:
+            sys.exit(run_client_command(args, os.environ, settings.data_dir))
 
 
 if __name__ == "__main__":
