@@ -19,12 +19,27 @@ from uuid import UUID
 
 from reconcilers.aws.config import AwsConfig
 from reconcilers.aws.database_apply import DatabaseApplier
-from reconcilers.aws.database_names import ENGINES, connection_secret_name, instance_identifier
+from reconcilers.aws.database_names import (
+    ENGINES,
+    connection_secret_name,
+    instance_identifier,
+)
 from reconcilers.aws.database_observe import observe_database
-from reconcilers.aws.database_plan import DatabaseObservation, DesiredDatabase, plan_database
-from reconcilers.aws.database_status import Verdict, conditions, is_ready, judge, outputs
+from reconcilers.aws.database_plan import (
+    DatabaseObservation,
+    DesiredDatabase,
+    plan_database,
+)
+from reconcilers.aws.database_status import (
+    Verdict,
+    conditions,
+    is_ready,
+    judge,
+    outputs,
+)
 from reconcilers.aws.database_teardown import DatabaseTargets, tear_down
 from reconcilers.aws.naming import ownership_tags
+from reconcilers.aws.workload_release import WORKLOAD_KIND, workload_may_use
 from reconcilers.ports import EnvironmentRecord, ReconcileContext, StatusUpdate
 from reconcilers.results import Done, Forget, RequeueAfter, Result, TemporaryError
 from schemas.status import Condition, ConditionType, set_condition
@@ -33,14 +48,13 @@ DATABASE_KIND = "rds-database"
 NETWORK_KIND = "aws-network"
 NETWORK_KEY = "default"
 ENVIRONMENT_NETWORK_KIND = "environment-network"
-WORKLOAD_KIND = "ecs-environment"
 MAX_ROUNDS = 5
 POLL_SECONDS = 30.0  # RDS takes minutes to create, modify or delete an instance
 DEPENDENCY_SECONDS = 5.0
 
 WAITING_FOR_NETWORK = "waiting for the shared network (aws-network): subnets and VPC"
 WAITING_FOR_ENVIRONMENT_NETWORK = "waiting for the environment's security groups (environment-network)"
-WAITING_FOR_WORKLOAD = "waiting for the workload (ecs-environment) to be deleted first"
+WAITING_FOR_WORKLOAD = "waiting for the workload (ecs-environment) to stop using the database first"
 NOT_CONVERGING = "the database still needs {actions} after {rounds} rounds"
 LEFT_ALONE_EVENT = "NameOwnedElsewhere"
 
@@ -142,9 +156,8 @@ class DatabaseReconciler:
         return Done()
 
     async def _tear_down(self, ctx: ReconcileContext, env: EnvironmentRecord) -> Result:
-        # Only a deleting environment waits for its workload; a database dropped from a
-        # running environment's spec goes now (the workload stops injecting it).
-        if env.deleting and WORKLOAD_KIND in env.finalizers:
+        # The workload first stops injecting the connection secret (or is gone).
+        if workload_may_use(env, await ctx.store.status(WORKLOAD_KIND, ctx.key)):
             await self._write_deleting(ctx, env, WAITING_FOR_WORKLOAD)
             return RequeueAfter(DEPENDENCY_SECONDS, WAITING_FOR_WORKLOAD)
         network = await ctx.store.outputs(NETWORK_KIND, NETWORK_KEY) or {}

@@ -36,12 +36,11 @@ from reconcilers.aws.filesystem_plan import (
 )
 from reconcilers.aws.naming import ownership_tags, workload_name
 from reconcilers.aws.network import NETWORK_KEY, NETWORK_KIND, utc_now
+from reconcilers.aws.workload_release import WORKLOAD_KIND, workload_may_use
 from reconcilers.ports import EnvironmentRecord, ReconcileContext, StatusUpdate
 from reconcilers.results import Done, Forget, RequeueAfter, Result
-from schemas.status import ConditionType
 
 KIND = "efs-filesystem"
-WORKLOAD_KIND = "ecs-environment"
 WORKLOAD_NETWORK_KIND = "environment-network"
 MAX_ROUNDS = 4
 WAIT_SECONDS = 5.0
@@ -65,19 +64,6 @@ LEFT_ALONE = "same-named but not this environment's, so left alone: {resources}"
 
 def wants_filesystem(env: EnvironmentRecord) -> bool:
     return not env.deleting and env.spec.filesystem is not None and env.spec.filesystem.required
-
-
-def workload_holds_filesystem(env: EnvironmentRecord, workload: StatusUpdate | None) -> bool:
-    """Whether the workload may still mount the file system. Deleting: until the workload
-    kind has released the environment. The spec no longer asking for one: until the
-    workload has converged (Ready) on a generation at least the current one, whose task
-    definition has no file system volume."""
-    if WORKLOAD_KIND not in env.finalizers:
-        return False
-    if env.deleting or workload is None:
-        return env.deleting
-    converged = any(c.type == ConditionType.READY and c.status for c in workload.conditions)
-    return not (workload.observed_generation >= env.generation and converged)
 
 
 def desired_filesystem(
@@ -195,7 +181,7 @@ class FilesystemReconciler:
         self, ctx: ReconcileContext, env: EnvironmentRecord, previous: StatusUpdate | None
     ) -> Result:
         workload = await ctx.store.status(WORKLOAD_KIND, ctx.key)
-        if workload_holds_filesystem(env, workload):
+        if workload_may_use(env, workload):
             verdict = status.deleting(status.WAITING_FOR_WORKLOAD)
             return await self._wait_with(ctx, env, previous, verdict)
         recorded = previous.outputs if previous else {}

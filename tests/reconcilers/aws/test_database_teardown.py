@@ -7,7 +7,8 @@ import pytest
 
 from reconcilers.aws.database import DatabaseReconciler
 from reconcilers.results import Forget, RequeueAfter
-from schemas.status import ConditionType
+from reconcilers.ports import StatusUpdate
+from schemas.status import Condition, ConditionType
 from tests.reconcilers.aws.database_passes import (
     IDENTIFIER,
     KEY,
@@ -90,6 +91,22 @@ async def test_a_database_dropped_from_the_spec_goes_with_a_snapshot_and_release
     await assert_all_gone(aws)
     left = database.environments[ENVIRONMENT_ID]
     assert left.finalizers == ("ecs-environment",) and (KIND, KEY) not in database.statuses
+
+
+async def test_a_dropped_database_waits_until_the_workload_runs_without_it(
+    aws, aws_config, database, clock, converged
+):
+    env = with_database(database.environments[ENVIRONMENT_ID])
+    database.environments[ENVIRONMENT_ID] = env
+    ready = Condition(type=ConditionType.READY, status=True, reason="Ready", message="", last_transition_time=clock())
+    # The workload is Ready, but at the generation that still injected the database.
+    database.statuses[("ecs-environment", KEY)] = StatusUpdate(env.generation - 1, [ready], {})
+    assert isinstance(await database_pass(aws, aws_config, database, clock), RequeueAfter)
+    instances = (await aws.rds.describe_db_instances(DBInstanceIdentifier=IDENTIFIER))["DBInstances"]
+    assert instances[0]["DBInstanceStatus"] == "available"
+    database.statuses[("ecs-environment", KEY)] = StatusUpdate(env.generation, [ready], {})
+    assert await database_pass(aws, aws_config, database, clock) == Forget()
+    await assert_all_gone(aws)
 
 
 async def test_a_teardown_replayed_finds_nothing_to_do(aws, aws_config, database, clock, converged):

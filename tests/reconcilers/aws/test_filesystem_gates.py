@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from reconcilers.aws.filesystem import wants_filesystem, workload_holds_filesystem
+from reconcilers.aws.filesystem import wants_filesystem
+from reconcilers.aws.workload_release import workload_may_use
 from reconcilers.aws.filesystem_apply import access_point_token
 from reconcilers.ports import StatusUpdate
 from schemas.status import Condition, ConditionType
@@ -54,9 +55,9 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.reason)
-def test_workload_holds_filesystem(case: Case):
+def test_workload_may_use(case: Case):
     env = replace(BASE, deleting=case.deleting, finalizers=case.finalizers)
-    assert workload_holds_filesystem(env, case.workload) is case.holds
+    assert workload_may_use(env, case.workload) is case.holds
 
 
 def test_access_point_token_changes_with_what_it_replaces_and_the_file_system():
