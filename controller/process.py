@@ -3,6 +3,8 @@
 import asyncio
 from collections.abc import Mapping
 
+from controller.aws_metrics import count_calls
+from controller.runtime.metrics import serve_metrics
 from controller.runtime.settings import RuntimeSettings
 from controller.runtime.worker import Worker
 from controller.store.pool import create_pool
@@ -21,8 +23,10 @@ async def run_controller(
     config = AwsConfig.from_env(environ)
     pool = await create_pool(dsn, min_size=2, max_size=runtime.concurrency * 2 + 4)
     try:
-        async with AwsClients(config) as clients:
+        async with AwsClients(config, on_client=count_calls) as clients:
             await WorkQueue(pool).ensure(NETWORK_KIND, NETWORK_KEY)
-            await Worker(pool, dsn, aws_reconcilers(clients, config), runtime, name=name).run(stop)
+            reconcilers = aws_reconcilers(clients, config)
+            async with serve_metrics(pool, [r.kind for r in reconcilers], environ):
+                await Worker(pool, dsn, reconcilers, runtime, name=name).run(stop)
     finally:
         await pool.close()

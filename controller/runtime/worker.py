@@ -16,8 +16,10 @@ from datetime import UTC, datetime
 import asyncpg
 import structlog
 
+from controller.runtime import metrics
 from controller.runtime.backoff import failure_delay, resync_delay
 from controller.runtime.context import PassContext
+from controller.runtime.pass_events import CountingStore, summarise
 from controller.runtime.listener import listen
 from controller.runtime.settings import RuntimeSettings
 from controller.store.observed import FencedStateStore
@@ -62,6 +64,8 @@ class Worker:
         self._in_flight: dict[uuid.UUID, tuple[Lease, asyncio.Task]] = {}
         self._deadlines: dict[uuid.UUID, float] = {}  # monotonic time a lease may run out
         self._running: dict[str, int] = dict.fromkeys(self._reconcilers, 0)
+        for kind, reconciler in self._reconcilers.items():
+            metrics.known(kind, getattr(reconciler, "concurrency", settings.concurrency))
 
     @property
     def in_flight(self) -> int:
@@ -107,12 +111,14 @@ class Worker:
 
     def _start(self, reconciler: Reconciler, lease: Lease, asked: float) -> None:
         self._running[lease.kind] += 1
+        metrics.claimed(lease.kind, (lease.claimed_at - lease.enqueued_at).total_seconds())
         task = asyncio.create_task(self._pass(reconciler, lease))
         self._in_flight[lease.token] = (lease, task)
         self._deadlines[lease.token] = asked + self._settings.lease_seconds * LEASE_SAFETY
 
         def finished(_: asyncio.Task) -> None:
             self._running[lease.kind] -= 1
+            metrics.released(lease.kind)
             self._in_flight.pop(lease.token, None)
             self._deadlines.pop(lease.token, None)
             self._wake.set()
@@ -120,7 +126,7 @@ class Worker:
         task.add_done_callback(finished)
 
     async def _pass(self, reconciler: Reconciler, lease: Lease) -> None:
-        store = FencedStateStore(self._pool, lease.kind, lease.key, lease.token)
+        store = CountingStore(FencedStateStore(self._pool, lease.kind, lease.key, lease.token))
         ctx = PassContext(lease.kind, lease.key, uuid.uuid4().hex[:16], store)
         started = time.perf_counter()
         outcome, attempts, delay, error = "done", 0, 0.0, None
@@ -162,15 +168,19 @@ class Worker:
             error = f"{type(exc).__name__}: {exc}"
             ctx.bind(exc_info=exc)
         finally:
+            elapsed = time.perf_counter() - started
+            metrics.finished(lease.kind, outcome, elapsed)
             ctx.log(
                 "reconcile",
                 outcome=outcome,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(elapsed * 1000, 2),
                 queue_ms=round((lease.claimed_at - lease.enqueued_at).total_seconds() * 1000, 2),
                 attempts=attempts,
                 **({"next_in_s": round(delay, 3)} if outcome not in ("forget", "lease_lost") else {}),
                 **({"error": error} if error else {}),
             )
+        await summarise(store, lease.key, outcome, elapsed, delay=delay, error=error,
+                        first_failure=lease.attempts == 0, requeue_reason=ctx.fields.get("requeue_reason"))
         await self._schedule_next(lease, outcome, delay, attempts, error)
 
     async def _schedule_next(

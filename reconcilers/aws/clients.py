@@ -1,5 +1,6 @@
 """`AwsClients`: the process's long-lived aioboto3 clients, opened once and shared by every pass."""
 
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -55,8 +56,12 @@ class AwsClients:
         config: AwsConfig,
         session: aioboto3.Session | None = None,
         sdk_attempts: int = SDK_ATTEMPTS,
+        on_client: Callable[[Any], None] | None = None,
     ):
+        """`on_client`: called with each client once it is open (the controller counts
+        every AWS call through it)."""
         self.config = config
+        self._on_client = on_client
         self._session = session or aioboto3.Session()
         self._sdk_attempts = sdk_attempts
         self._stack: AsyncExitStack | None = None
@@ -84,6 +89,9 @@ class AwsClients:
             for attribute, service in SERVICES.items():
                 client = await stack.enter_async_context(self._session.client(service, **arguments))
                 setattr(self, attribute, client)
+            if self._on_client is not None:
+                for client in (self.ecs_once, *(getattr(self, a) for a in SERVICES)):
+                    self._on_client(client)
             self._stack = stack.pop_all()
         return self
 
