@@ -42,6 +42,8 @@ from api.v3 import (
 from api.v3 import events, operators
 from api.v1 import applications as v1_applications, configurations as v1_configurations
 from api.v1 import organizations as v1_organizations, projects as v1_projects
+from api.v1 import deployments as v1_deployments, github as v1_github, images as v1_images
+from api.v1 import observability as v1_observability, pipeline as v1_pipeline, releases as v1_releases
 from controller.store.event_feed import EventFeed
 from controller.store.notify import CoalescingNotifier
 from controller.store.pool import create_pool
@@ -68,6 +70,12 @@ ROUTE_MODULES = (
     v1_organizations,
     v1_projects,
     v1_configurations,
+    v1_images,
+    v1_releases,
+    v1_deployments,
+    v1_pipeline,
+    v1_observability,
+    v1_github,
     # Last among the v1 modules: its `/api/v1/applications/{org_slug}/{project_slug}` would
     # take `/api/v1/applications/{application_id}/deployments` and the like.
     v1_applications,
