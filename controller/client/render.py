@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
+import yaml
 from rich.console import Console, Group
 from rich.live import Live
 from rich.spinner import Spinner
@@ -114,7 +115,8 @@ def change_lines(change: Mapping[str, Any]) -> list[Text]:
 
 
 def _value(value: Any, style: str, sign: str) -> list[Text]:
-    text = json.dumps(value, indent=2, ensure_ascii=False)
+    """A large value as YAML, the manifests' own notation (lists of scalars kept on one line)."""
+    text = yaml.safe_dump(value, sort_keys=False, default_flow_style=None, allow_unicode=True, width=100)
     return [Text(f"      {sign}{row}", style=style) for row in text.splitlines()]
 
 
