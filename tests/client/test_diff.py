@@ -26,11 +26,8 @@ async def test_large_values_are_shown_below_their_change_as_yaml(cli, tmp_path):
         "        exposedPorts: [80]",
     ]
     database = lines.index("  + /database")
-    assert lines[database + 1:database + 6] == [
-        "      engine: postgres",
-        "      instanceClass: db.t4g.micro",
-        "      storageGb: 20",
-        "      multiAz: false",
+    assert lines[database + 1:database + 3] == [
+        "      {engine: postgres, instanceClass: db.t4g.micro, storageGb: 20, multiAz: false}",
         "      RDS instance: created (master password generated into Secrets Manager)",
     ]
     assert "  + /minCapacity  1" in lines
