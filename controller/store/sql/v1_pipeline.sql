@@ -136,7 +136,7 @@ INSERT INTO releases (
     health_check_path, health_check_host, deployment_timeout, built, release_log)
 SELECT n.id, n.release_counter, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, true,
        format('Release v%s: image v%s%s, %s configuration values, processes %s.',
-              n.release_counter, $15::int, coalesce(' at ' || $4, ''), $16::int, $9::text)
+              n.release_counter, $15::int, coalesce(' at ' || $4::text, ''), $16::int, $9::jsonb::text)
 FROM n
 RETURNING id, version
 
