@@ -21,6 +21,9 @@ class Settings:
     log_level: str
     log_json: bool
     runtime: RuntimeSettings
+    # Seals v1 secret configuration values (controller/store/v1/sealing.py); `berth up`
+    # keeps one in <data-dir>/secrets-key when none is given.
+    secrets_key: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -30,4 +33,5 @@ class Settings:
             log_level=environ.get("BERTH_LOG_LEVEL", "INFO"),
             log_json=environ.get("BERTH_LOG_FORMAT", "json") == "json",
             runtime=RuntimeSettings.from_env(environ),
+            secrets_key=environ.get("BERTH_SECRETS_KEY") or None,
         )

@@ -24,7 +24,7 @@ from controller.store.v1.projects import visible_projects
 from schemas.v1.applications import (
     ApplicationDetail,
     ApplicationSummary,
-    CreateApplicationRequest,
+    CreateApplicationRequestV1,
     ScaleRequest,
     UpdateApplicationSettingsRequest,
 )
@@ -86,7 +86,7 @@ async def _detail_by_id(request: Request, token_hash: bytes, application_id: UUI
 
 async def create_application(request: Request) -> Response:
     who = await caller(request)
-    wanted = await body(request, CreateApplicationRequest)
+    wanted = await body(request, CreateApplicationRequestV1)
     try:
         project_id = UUID(wanted.project_id)
     except ValueError:
@@ -172,7 +172,7 @@ routes = [
 NOT_FOUND = (404, ("Application not found", None))
 operations = [
     Operation(PREFIX, "post", "ApiV1ApplicationsCreateApplication", "Create an application in a project",
-              CreateApplicationRequest, {
+              CreateApplicationRequestV1, {
         201: ("The application", ApplicationDetail),
         400: ("Invalid, or the slug is taken in the project", None),
         404: ("Project not found", None),

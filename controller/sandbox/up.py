@@ -19,6 +19,7 @@ from controller.signals import serve_until, stop_on_signals
 from controller.store.migrations import migrate
 from controller.store.pool import create_pool
 from controller.store.queries import QUERIES
+from controller.store.v1.sealing import SECRETS_KEY_VARIABLE, key_in_data_dir
 
 log = structlog.get_logger("berth.sandbox")
 
@@ -40,6 +41,8 @@ Ctrl-C stops everything; running `berth up` again keeps the data.
 
 async def up(settings: Settings, *, host: str, port: int, data_dir: Path) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
+    # The API seals v1 secrets with it and the kube reconcilers open them: both read the environment.
+    os.environ.setdefault(SECRETS_KEY_VARIABLE, settings.secrets_key or key_in_data_dir(data_dir))
     dsn, embedded = await asyncio.to_thread(resolve_dsn, settings.database_url, data_dir)
     (data_dir / "database-url").write_text(dsn + "\n")
     simulated = None

@@ -31,7 +31,10 @@ _BRANCH = re.compile(r"^(?!/)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]{1,255}(?<![/.])$"
 _HOST = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:\d{1,5})?$")
 
 
-class CreateApplicationRequest(V1Request):
+class CreateApplicationRequestV1(V1Request):
+    """Ancla's CreateApplicationRequest (renamed: v3 has a model of that name, and the
+    OpenAPI document names schemas by class)."""
+
     name: Name
     slug: Slug
     project_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
