@@ -82,6 +82,11 @@ def contains(observed: Any, desired: Any) -> bool:
     return observed == desired
 
 
+def _body(manifest: Manifest) -> dict[str, Any]:
+    """The manifest without apiVersion and kind, which list answers leave out of items."""
+    return {key: value for key, value in manifest.items() if key not in ("apiVersion", "kind")}
+
+
 def _labels(manifest: Manifest) -> Mapping[str, str]:
     return manifest.get("metadata", {}).get("labels") or {}
 
@@ -132,7 +137,7 @@ def plan_objects(
         applied = (live.get("metadata", {}).get("annotations") or {}).get(APPLIED_KEY)
         if applied != manifest["metadata"]["annotations"][APPLIED_KEY]:
             actions.append(Apply(manifest, "update"))
-        elif not contains(live, manifest):
+        elif not contains(live, _body(manifest)):
             actions.append(Apply(manifest, "drift"))
     for ref in sorted(set(owned) - wanted):
         live = observed.get(ref)

@@ -2,7 +2,9 @@
 
 A process is available at a release when its Deployment's controller has seen the
 current spec (`status.observedGeneration >= metadata.generation`), its pod template
-runs that release, and updated, ready and available replicas all reach `replicas`.
+runs that release, updated, ready and available replicas all reach `replicas`, and no
+pod of an older revision is left (`status.replicas <= updatedReplicas`) — the rule
+`kubectl rollout status` follows: availableReplicas alone counts the old pods too.
 When a rollout runs out of time, the reason comes from what Kubernetes says: the
 Deployment's ReplicaFailure or ProgressDeadlineExceeded conditions, and the waiting or
 terminated states of the release's containers (CrashLoopBackOff, ErrImagePull, …).
@@ -40,6 +42,7 @@ class ProcessStatus:
     updated: int
     release: str | None
     current: bool  # the Deployment controller saw the latest spec
+    total: int = 0  # pods of every revision (status.replicas): old ones linger mid-rollout
     conditions: tuple[Mapping[str, Any], ...] = ()
 
     def available_at(self, release: str) -> bool:
@@ -47,6 +50,7 @@ class ProcessStatus:
             self.current
             and self.release == release
             and self.updated >= self.replicas
+            and self.total <= self.updated  # no pod of an older revision left
             and self.ready >= self.replicas
             and self.available >= self.replicas
         )
@@ -77,6 +81,7 @@ def process_status(deployment: Mapping[str, Any]) -> ProcessStatus:
         updated=int(status.get("updatedReplicas") or 0),
         release=template_labels.get(RELEASE_KEY),
         current=int(status.get("observedGeneration") or 0) >= int(metadata.get("generation") or 0),
+        total=int(status.get("replicas") or 0),
         conditions=tuple(status.get("conditions") or ()),
     )
 

@@ -82,8 +82,13 @@ async def deploy(pool, application_id, configuration=None, processes=None) -> uu
 
 
 async def leased_store(pool, kind: str, key) -> KubeFencedStateStore:
-    queue = WorkQueue(pool)
-    await queue.ensure(kind, str(key))
-    await pool.execute("UPDATE work_queue SET not_before = now() WHERE kind = $1 AND key = $2", kind, str(key))
-    [lease] = await queue.claim(kind, 1, "test", 300)
-    return KubeFencedStateStore(pool, kind, str(key), lease.token, SEALER)
+    """A store holding a fresh lease on (kind, key), as a Worker's pass would."""
+    await WorkQueue(pool).ensure(kind, str(key))
+    token = await pool.fetchval(
+        """UPDATE work_queue SET leased_by = 'test', lease_token = gen_random_uuid(),
+               lease_expires = now() + interval '5 minutes'
+           WHERE kind = $1 AND key = $2 RETURNING lease_token""",
+        kind,
+        str(key),
+    )
+    return KubeFencedStateStore(pool, kind, str(key), token, SEALER)
