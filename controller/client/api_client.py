@@ -100,12 +100,16 @@ class Api:
     async def events(self, application: str | None, params: Mapping[str, Any]) -> Any:
         return await self.json("GET", self.events_path(application), params=params)
 
-    async def event_stream(self, application: str | None, last_id: str | None = None) -> AsyncIterator[str]:
+    async def event_stream(
+        self, application: str | None, params: Mapping[str, Any], last_id: str | None = None
+    ) -> AsyncIterator[str]:
         """The raw lines of the Server-Sent Events stream, until the server ends it."""
         path = self.events_path(application)
         headers = {"Accept": EVENT_STREAM, **({"Last-Event-ID": last_id} if last_id else {})}
         try:
-            async with self._client.stream("GET", path, headers=headers, timeout=STREAM_TIMEOUT) as response:
+            async with self._client.stream(
+                "GET", path, params=params, headers=headers, timeout=STREAM_TIMEOUT
+            ) as response:
                 if response.is_error:
                     await response.aread()
                     raise self.error("GET", path, response)

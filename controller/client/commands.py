@@ -77,7 +77,8 @@ def add_client_commands(commands: argparse._SubParsersAction) -> None:
     events = _command(commands, "events", "reconcile events of an application, or of the organisation")
     events.add_argument("application", nargs="?")
     events.add_argument("--follow", action="store_true", help="keep streaming new events (Server-Sent Events)")
-    events.add_argument("--limit", type=int, default=100)
+    events.add_argument("--environment", help="one environment's events only")
+    events.add_argument("--limit", type=int, default=50, help="how many of the newest events to show first (1–500)")
 
     logs = _command(commands, "logs", "an environment's container logs")
     logs.add_argument("application", nargs="?", help="default: the organisation's only application")
@@ -121,7 +122,8 @@ async def _dispatch(args: argparse.Namespace, api: Api, output: Output, stdin: T
         case "status":
             return await reading.status(api, output, args.application)
         case "events":
-            return await reading.events(api, output, args.application, follow=args.follow, limit=args.limit)
+            return await reading.events(api, output, args.application, follow=args.follow, limit=args.limit,
+                                       environment=args.environment)
         case "logs":
             return await reading.logs(api, output, args.application, args.environment, container=args.container,
                                       since=args.since, filter_pattern=args.filter_pattern, limit=args.limit,

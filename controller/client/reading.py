@@ -62,25 +62,30 @@ def _show_event(output: Output, event: dict[str, Any]) -> None:
         output.print(event_line(event))
 
 
-async def events(api: Api, output: Output, name: str | None, *, follow: bool, limit: int) -> Exit:
-    if not follow:
-        found = _events_of(await api.events(name, {"limit": limit}))
-        if output.as_json:
-            output.json({"events": found})
-        else:
-            for event in found:
-                output.print(event_line(event))
+async def events(
+    api: Api, output: Output, name: str | None, *, follow: bool, limit: int, environment: str | None
+) -> Exit:
+    """The newest `limit` events, oldest first; with `follow`, then the stream of new ones
+    (from the newest shown, so nothing falls between the page and the stream)."""
+    params = {"environment": environment} if environment else {}
+    page = _events_of(await api.events(name, {**params, "limit": limit}))[::-1]  # the API pages newest first
+    if output.as_json and not follow:
+        output.json({"events": page})
         return Exit.OK
-    last_id = None
-    while True:  # the server may end a stream (a restart, a proxy's timeout): carry on from the last id
-        async for message in server_events(api.event_stream(name, last_id)):
+    for event in page:
+        _show_event(output, event)
+    if not follow:
+        return Exit.OK
+    last_id = str(page[-1]["id"]) if page and page[-1].get("id") is not None else None
+    while True:  # the server ends a stream now and then (STREAM_SECONDS, a restart): resume from the last id
+        async for message in server_events(api.event_stream(name, params, last_id)):
             last_id = message.id or last_id
             try:
                 event = json.loads(message.data)
             except json.JSONDecodeError:
                 event = {"message": message.data}
             if isinstance(event, dict):
-                _show_event(output, {"type": message.event, **event} if message.event != "message" else event)
+                _show_event(output, event)
         await asyncio.sleep(RECONNECT_SECONDS)
 
 

@@ -265,7 +265,8 @@ def event_line(event: Mapping[str, Any]) -> Text:
     where = "/".join(str(p) for p in (_first(event, "application", "appName"),
                                       _first(event, "environment", "envName")) if p)
     warning = event.get("warning") is True or str(event.get("type", "")).lower() == "warning"
-    line = Text(f"{when}  ", style="dim") + Text(where or "-") + Text(f"  {_first(event, 'kind') or ''}", style="cyan")
+    line = Text(f"{when}  ", style="dim") + Text(where or "-")
+    line += Text(f"  {_first(event, 'controller', 'kind') or ''}", style="cyan")
     line += Text(f"  {_first(event, 'reason') or ''}", style="bold red" if warning else "bold")
     if message := _first(event, "message"):
         line += Text(f"  {message}")
