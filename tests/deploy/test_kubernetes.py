@@ -221,3 +221,44 @@ def test_rbac_grants_no_more_than_the_kubernetes_platform_needs(overlay):
     binding = _one(objects, "ClusterRoleBinding", "berth-controller")
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "berth-controller", "namespace": NAMESPACE}]
     assert not any(o["kind"] in ("Role", "RoleBinding") for o in objects)
+
+
+KUBE_CODE = ROOT / "reconcilers" / "kube"
+VERB_CALLS = {"get": {"get"}, "list": {"list"}, "delete": {"delete"}}
+
+
+def _kube_calls_in_code() -> dict[tuple[str, str], set[str]]:
+    """(group, resource) -> verbs, read from reconcilers/kube: `api.get|list|delete("Kind", …)`,
+    the kinds of applied manifests (`"kind": "X"` → create + patch) and pod logs."""
+    import re
+
+    from reconcilers.kube.api import KINDS
+
+    def where(kind: str) -> tuple[str, str]:
+        path = KINDS[kind]
+        group = "" if path.prefix == "/api/v1" else path.prefix.split("/")[2]
+        return group, path.plural
+
+    needed: dict[tuple[str, str], set[str]] = {}
+    for path in KUBE_CODE.rglob("*.py"):
+        text = path.read_text()
+        for method, kind in re.findall(r'\.(get|list|delete)\(\s*"([A-Z][A-Za-z]+)"', text):
+            if kind in KINDS:
+                needed.setdefault(where(kind), set()).update(VERB_CALLS[method])
+        for kind in re.findall(r'"kind":\s*"([A-Z][A-Za-z]+)"', text):
+            if kind in KINDS:
+                needed.setdefault(where(kind), set()).update({"create", "patch"})
+        if re.search(r"\.pod_log\(", text):
+            needed.setdefault(("", "pods/log"), set()).add("get")
+    return needed
+
+
+@pytest.mark.skipif(not (KUBE_CODE / "api.py").exists(), reason="the Kubernetes platform (reconcilers/kube) is not here")
+def test_rbac_grants_every_kubernetes_call_the_code_makes():
+    granted = _granted(_one(_render(KUBERNETES / "base"), "ClusterRole", "berth-controller")) if KUBECTL else None
+    if granted is None:
+        pytest.skip("kubectl is not installed: cannot render the base")
+    needed = _kube_calls_in_code()
+    assert needed, "the scan found no Kubernetes call"
+    missing = {f"{g}/{r}": sorted(v - granted.get((g, r), set())) for (g, r), v in needed.items()}
+    assert {k: v for k, v in missing.items() if v} == {}
