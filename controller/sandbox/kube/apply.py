@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 
 from controller.sandbox.kube.fields import (
-    ITEM, Path, drop_nulls, from_fields_v1, merge_keyed, object_paths, related, remove_path,
+    ITEM, Path, drop_nulls, from_fields_v1, merge_keyed, object_paths, remove_path,
     render, to_fields_v1, value_at,
 )
 from controller.sandbox.kube.fields import SERVER_FIELDS
@@ -94,10 +94,9 @@ def _is_key_field(path: Path) -> bool:
 
 
 def _still_owned(path: Path, keep: set[Path]) -> bool:
-    if path[-1] == ITEM:
-        item = path[:-1]
-        return any(q[: len(item)] == item for q in keep)
-    return any(related(path, q) for q in keep)
+    """Someone still owns the field, or something inside it (owning a parent map is not enough)."""
+    inside = path[:-1] if path[-1] == ITEM else path
+    return any(q[: len(inside)] == inside for q in keep)
 
 
 def apply(live: dict | None, config: dict, *, manager: str, force: bool, now: str,

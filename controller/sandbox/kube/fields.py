@@ -163,12 +163,6 @@ def from_fields_v1(tree: dict, path: Path = ()) -> set[Path]:
     return paths
 
 
-def related(a: Path, b: Path) -> bool:
-    """One path lies within the other (or they are the same)."""
-    n = min(len(a), len(b))
-    return a[:n] == b[:n]
-
-
 def merge_keyed(live, config, name: str | None = None):
     """Apply's merge: maps recursively, associative lists by key, everything else replaced."""
     if isinstance(config, dict) and isinstance(live, dict):

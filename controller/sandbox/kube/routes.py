@@ -133,9 +133,12 @@ class KubernetesRoutes:
         if target.subresource and target.subresource not in resources.SUBRESOURCES.get(
                 (target.resource.group, target.resource.plural), ()):
             raise errors.KubeError(404, "NotFound", NOT_FOUND_PATH)
-        if target.name is None:
-            return await self._collection(request, target)
-        return await self._object(request, target)
+        handler = self._collection if target.name is None else self._object
+        if request.method != "GET" and request.query_params.get("dryRun") == "All":
+            await request.body()  # read now: nothing inside may yield to another request while rolled back
+            with self.store.dry_run():
+                return await handler(request, target)
+        return await handler(request, target)
 
     async def _collection(self, request: Request, target: Target) -> Response:
         resource, query = target.resource, request.query_params

@@ -1,12 +1,13 @@
 """The fake API server's objects: one lock, a global resourceVersion counter, uid, generation,
 timestamps, optimistic concurrency, finalizers and garbage collection by ownerReferences."""
 
+import contextlib
 import copy
 import itertools
 import secrets
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 from controller.sandbox.kube import errors
@@ -27,6 +28,9 @@ JSON_PATCH = "application/json-patch+json"
 APPLY_NOT_OBJECT = "an apply patch must be an object"
 APPLY_TYPE = "apply: the body must have apiVersion {api_version} and kind {kind}"
 APPLY_NAME = "the name of the object ({name}) does not match the name on the URL ({url})"
+METADATA_ORDER = ("name", "generateName", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
+                  "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations", "ownerReferences",
+                  "finalizers", "managedFields")
 UNCHANGED_METADATA = ("uid", "creationTimestamp", "generation", "deletionTimestamp", "namespace", "name")
 
 
@@ -67,6 +71,18 @@ class Store:
 
     def _table(self, resource: ResourceType) -> dict[Key, dict]:
         return self._objects[resource.plural + "." + resource.group]
+
+    @contextlib.contextmanager
+    def dry_run(self) -> Iterator[None]:
+        """`?dryRun=All`: the write is checked and answered, then everything is as before."""
+        with self.lock:
+            saved = (copy.deepcopy(self._objects), self.resource_version, self.on_removed)
+            self.on_removed = []
+            try:
+                yield
+            finally:
+                self._objects, self.resource_version, self.on_removed = saved
+                self._versions = itertools.count(self.resource_version + 1)
 
     def _cluster_ip(self) -> str:
         number = next(self._addresses)
@@ -155,6 +171,7 @@ class Store:
                     metadata.get("deletionTimestamp") and not old["metadata"].get("deletionTimestamp"))
                 metadata["generation"] = old["metadata"].get("generation", 1) + (1 if changed else 0)
         metadata["resourceVersion"] = self._next_version()
+        obj["metadata"] = _ordered(metadata)
         if metadata.get("deletionTimestamp") and not metadata.get("finalizers"):
             self._remove(resource, namespace, name, "Background")
             return copy.deepcopy(obj)
@@ -309,6 +326,12 @@ class Store:
                         if ns == name:
                             self._remove(resource, ns, obj_name, "Background")
             self._remove(NAMESPACES, "", name, "Background")
+
+
+def _ordered(metadata: dict) -> dict:
+    """Metadata in the order a real API server writes it (kubectl output reads the same)."""
+    first = {k: metadata[k] for k in METADATA_ORDER if k in metadata}
+    return {**first, **{k: v for k, v in metadata.items() if k not in first}}
 
 
 def _fold_string_data(obj: dict) -> None:

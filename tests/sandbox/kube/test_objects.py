@@ -194,3 +194,13 @@ async def test_events_and_pdbs_round_trip(kube_api):
     code, body = await _status(policy.create_namespaced_pod_disruption_budget("default", {
         "metadata": {"name": "both"}, "spec": {"minAvailable": 1, "maxUnavailable": 1}}))
     assert (code, body["reason"]) == (422, "Invalid")
+
+
+async def test_dry_run_answers_without_writing(kube_api):
+    apps = client.AppsV1Api(kube_api)
+    answered = await apps.create_namespaced_deployment("default", deployment(), dry_run="All")
+    assert answered.metadata.uid
+    code, _ = await _status(apps.read_namespaced_deployment("web", "default"))
+    assert code == 404
+    code, body = await _status(apps.create_namespaced_deployment("default", {**deployment(), "spec": {}}, dry_run="All"))
+    assert (code, body["reason"]) == (422, "Invalid")
