@@ -9,7 +9,8 @@ deleting environment is torn down and released without waiting for anything: it
 only needs the cluster and names its own status recorded.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -37,6 +38,7 @@ from reconcilers.aws.environment_apply import (
     register_task_definition,
 )
 from reconcilers.aws.desired_count import desired_count, restart_due, restarts_applied
+from reconcilers.aws.drift import Drift, corrects, drift_output, is_resync
 from reconcilers.aws.environment_inputs import Blocked, Gathered, gather_inputs
 from reconcilers.aws.environment_observe import NAME_OWNED_ELSEWHERE, claim, observe_environment
 from reconcilers.aws.environment_teardown import TeardownState, tear_down, teardown_targets
@@ -58,10 +60,12 @@ from reconcilers.aws.service import (
     NetworkSettings,
     ObservedService,
     ServiceAction,
+    UpdateService,
     hold_task_definition,
     plan_service,
 )
 from reconcilers.aws.task_definition import (
+    RegisterTaskDefinition,
     RenderError,
     deployed_image_tag,
     plan_task_definition,
@@ -92,6 +96,10 @@ TORN_DOWN = (
     "torn down: no service of this environment's left under {services}; "
     "{count} task definition revisions deregistered"
 )
+
+TASK_DEFINITION_RESOURCE = "ECS task definition family {family}"
+SERVICE_RESOURCE = "ECS service {name}"
+SERVICE_MISSING = "the service itself: gone or draining"
 
 DEPLOYMENT_EVENTS = {
     COMPLETED: ("DeploymentCompleted", False),
@@ -127,6 +135,14 @@ def desired_service(
         tags=tuple(sorted(ownership_tags(env).items())),
         service_registries=(registry,) if registry else (),
     )
+
+
+def service_drift(name: str, actions: Sequence[ServiceAction]) -> Drift:
+    """The service's fields a resync found changed (names only)."""
+    fields = [SERVICE_MISSING] if isinstance(actions[0], CreateService) else [
+        f.value for a in actions if isinstance(a, UpdateService) for f in a.fields
+    ] or ["forced deployment"]
+    return Drift(SERVICE_RESOURCE.format(name=name), tuple(sorted(fields)))
 
 
 def held_rollout(
@@ -208,9 +224,19 @@ class EcsEnvironmentReconciler:
         observation = claim(observation, str(env.id))  # before anything is changed
 
         done: list[str] = list(gathered.actions)
-        task_definition_arn = await self._ensure_task_definition(
-            ctx, env, desired_task_definition, observation.latest_task_definition, done
-        )
+        # Nothing asked for a change since the last Ready pass: a difference now is drift.
+        resync, report = is_resync(previous, env.generation), not corrects(env.spec)
+        latest = observation.latest_task_definition
+        registration = plan_task_definition(desired_task_definition, latest)
+        drifts: list[Drift] = []
+        if resync and registration is not None:
+            family = desired_task_definition["family"]
+            drifts.append(Drift(TASK_DEFINITION_RESOURCE.format(family=family), tuple(registration.changed)))
+        if drifts and report:
+            task_definition_arn = (latest or {}).get("taskDefinitionArn") or (
+                observation.service.task_definition_arn if observation.service else "")
+        else:
+            task_definition_arn = await self._ensure_task_definition(ctx, env, registration, latest, done)
         image_tags = {
             **observation.image_tags,
             task_definition_arn: deployed_image_tag(desired_task_definition),
@@ -238,6 +264,15 @@ class EcsEnvironmentReconciler:
             desired = hold_task_definition(desired, service)
         restart = restart_due(env.spec, restarts_applied(env.spec, before.get("restartsApplied")), active)
         actions = plan_service(desired, service, restart)
+        if resync and actions:
+            drifts.append(service_drift(name, actions))
+        if drifts and report:
+            await self._drift_events(ctx, env, drifts, corrected=False)
+            actions = []
+            if service is not None:  # judged as it runs: what is left drifted is not a rollout
+                desired = replace(desired, task_definition_arn=service.task_definition_arn,
+                                  desired_count=service.desired_count)
+                task_definition_arn = service.task_definition_arn
         if actions and isinstance(actions[0], CreateService) and observation.name_draining:
             return RequeueAfter(self._config.rollout_poll_seconds, SERVICE_DRAINING.format(name=name))
         if actions:
@@ -245,6 +280,8 @@ class EcsEnvironmentReconciler:
             tracking = followed_by(
                 tracking, track_deployments(service.deployments, tracking.followed, image_tags)
             )
+        if drifts and not report:
+            await self._drift_events(ctx, env, drifts, corrected=True)
         await self._record_deployments(ctx, env, tracking)
 
         findings = EnvironmentFindings(
@@ -267,6 +304,7 @@ class EcsEnvironmentReconciler:
                     **outputs(findings, tracking.followed, cluster, name),
                     "restartsApplied": env.spec.restarts,
                     "logGroupName": log_group_name(env),
+                    **({"drift": drift_output(drifts)} if drifts and report else {}),
                 },
             )
         )
@@ -278,12 +316,12 @@ class EcsEnvironmentReconciler:
         self,
         ctx: ReconcileContext,
         env: EnvironmentRecord,
-        desired: Mapping[str, Any],
+        registration: RegisterTaskDefinition | None,
         latest: Mapping[str, Any] | None,
         done: list[str],
     ) -> str:
-        """The ARN of the revision to run: the latest ACTIVE one, or a new one if that differs."""
-        registration = plan_task_definition(desired, latest)
+        """The ARN of the revision to run: the latest ACTIVE one, or a new one (`registration`)
+        if that differs."""
         if registration is None:
             return latest["taskDefinitionArn"]
         registered = await register_task_definition(self._ecs_once, registration)
@@ -405,6 +443,13 @@ class EcsEnvironmentReconciler:
                 outputs=previous.outputs if previous else {},
             )
         )
+
+    async def _drift_events(
+        self, ctx: ReconcileContext, env: EnvironmentRecord, drifts: list[Drift], *, corrected: bool
+    ) -> None:
+        for drift in drifts:
+            reason, message, warning = drift.event(corrected)
+            await self._event(ctx, env, reason, message, warning=warning)
 
     async def _event(
         self,

@@ -23,6 +23,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from reconcilers.aws.drift import Drift, corrects, is_resync
+from reconcilers.aws.environment_network_drift import network_drifts
 from reconcilers.aws.environment_network_apply import (
     DISCOVERY_DELETED,
     NetworkTarget,
@@ -131,13 +133,17 @@ class EnvironmentNetworkReconciler:
             judged = (waiting, (True, *waiting[1:]), (False, "AsDesired", ""))
             await self._write(ctx, env, previous, before, judged)
             previous = await ctx.store.status(ctx.kind, ctx.key)
+        # A plan on a resync (Ready at this generation) is drift; `report` leaves it be.
+        drifts: list[Drift] | None = [] if is_resync(previous, env.generation) else None
         try:
-            observed, done, pending = await self._rounds(ctx, env, desired, vpc_id, before)
+            observed, done, pending = await self._rounds(ctx, env, desired, vpc_id, before, drifts)
         except DiscoveryNameTaken as exc:
             taken = (True, "DiscoveryNameTaken", str(exc))
             judged = ((False, *taken[1:]), taken, taken)
             await self._write(ctx, env, previous, {**before, "ready": False}, judged)
             return RequeueAfter(RELEASE_WAIT_SECONDS, str(exc))
+        for drift in drifts or ():
+            await self._event(ctx, env, *drift.event(corrects(env.spec))[:2])
         kept = list(retired) if pending else await self._release(ctx, env, retired, vpc_id)
         findings = NetworkFindings(
             desired, observed, tuple(network["securityGroupIds"]), tuple(done), pending, tuple(kept)
@@ -175,19 +181,26 @@ class EnvironmentNetworkReconciler:
         desired: DesiredNetwork,
         vpc_id: str,
         before: Mapping[str, Any],
+        drifts: list[Drift] | None = None,
     ) -> tuple[ObservedNetwork, list[str], str]:
-        """(what AWS holds now, what was done, why it is still waiting — "" when not)."""
+        """(what AWS holds now, what was done, why it is still waiting — "" when not).
+        `drifts`, on a resync: gets what the first round finds; under the `report` policy
+        nothing is applied then."""
         known: dict[str, str | None] = {
             "namespace": before.get("namespaceId"),
             "service": service_id_of(before.get("serviceRegistryArn")),
         }
         target = NetworkTarget(self._clients, env, vpc_id)
         done: list[str] = []
-        for _ in range(MAX_ROUNDS):
+        for round_number in range(MAX_ROUNDS):
             observed = await self._observe(env, desired, vpc_id, known)
             actions = plan_environment_network(desired, observed)
             if not actions:
                 return observed, done, ""
+            if round_number == 0 and drifts is not None:
+                drifts.extend(network_drifts(actions))
+                if not corrects(env.spec):
+                    return observed, done, ""
             for action in actions:
                 applied = await apply_network_action(target, action, observed)
                 if applied.event:
