@@ -14,6 +14,7 @@ from controller.database import resolve_dsn
 from controller.process import run_controller
 from controller.sandbox.aws import aws_is_configured, start_simulated_aws
 from controller.sandbox.bootstrap import DEMO_ORGANISATION, bootstrap_token
+from controller.sandbox.kube.sandbox import kube_is_configured, start_simulated_kubernetes
 from controller.settings import Settings
 from controller.signals import serve_until, stop_on_signals
 from controller.store.migrations import migrate
@@ -30,6 +31,7 @@ berth is up.
   organisation   {organisation}
   token          {token}
   AWS            {aws}
+  Kubernetes     {kubernetes}
   data           {data_dir}
 
 Try:
@@ -46,6 +48,7 @@ async def up(settings: Settings, *, host: str, port: int, data_dir: Path) -> Non
     dsn, embedded = await asyncio.to_thread(resolve_dsn, settings.database_url, data_dir)
     (data_dir / "database-url").write_text(dsn + "\n")
     simulated = None
+    cluster = None
     try:
         connection = await asyncpg.connect(dsn)
         try:
@@ -56,6 +59,8 @@ async def up(settings: Settings, *, host: str, port: int, data_dir: Path) -> Non
         if not aws_is_configured(os.environ):
             simulated = start_simulated_aws()
             (data_dir / "aws-endpoint").write_text(simulated.endpoint + "\n")
+        if not kube_is_configured(os.environ):
+            cluster = start_simulated_kubernetes(data_dir)
         pool = await create_pool(dsn, min_size=1, max_size=2)
         try:
             token = await bootstrap_token(pool, data_dir)
@@ -64,15 +69,17 @@ async def up(settings: Settings, *, host: str, port: int, data_dir: Path) -> Non
                 await pool.execute(QUERIES.requeue_all)
         finally:
             await pool.close()
-        await _run(settings, dsn, host, port, data_dir, token, simulated)
+        await _run(settings, dsn, host, port, data_dir, token, simulated, cluster)
     finally:
+        if cluster is not None:
+            cluster.stop()
         if simulated is not None:
             simulated.stop()
         if embedded is not None:
             embedded.stop()
 
 
-async def _run(settings, dsn, host, port, data_dir, token, simulated) -> None:
+async def _run(settings, dsn, host, port, data_dir, token, simulated, cluster=None) -> None:
     stop = asyncio.Event()
     stop_on_signals(stop)
     tasks = [
@@ -89,6 +96,7 @@ async def _run(settings, dsn, host, port, data_dir, token, simulated) -> None:
             organisation=DEMO_ORGANISATION,
             token=token,
             aws=f"simulated (moto) at {simulated.endpoint}" if simulated else "as configured",
+            kubernetes=f"simulated cluster at {cluster.url} (kubeconfig {cluster.kubeconfig})" if cluster else "as configured",
             data_dir=data_dir.resolve(),
         ),
         flush=True,
