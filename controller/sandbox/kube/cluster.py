@@ -12,6 +12,7 @@ BEHAVIOURS = ("hold", "fail", "run")
 JOB_OUTCOMES = ("complete", "fail")
 JOB_DEFAULTS = ("complete", "hold")
 NO_CONTAINER = 'container "{container}" is not valid for pod {pod}'
+WAITING = 'container "{container}" in pod "{pod}" is waiting to start: {reason}'
 CHOOSE_CONTAINER = "a container name must be specified for pod {pod}, choose one of: [{names}]"
 
 
@@ -84,14 +85,21 @@ class Cluster:
             name = self._container(found, container)
             self.kubelet.runtime(namespace, pod).logs.setdefault(name, []).extend(text.splitlines())
 
-    def log(self, namespace: str, pod: str, container: str | None = None, tail: int | None = None) -> str:
+    def log(self, namespace: str, pod: str, container: str | None = None, tail: int | None = None,
+            limit_bytes: int | None = None) -> str:
         with self.store.lock:
             found = self.store.get(PODS, namespace, pod)
             name = self._container(found, container)
+            statuses = {c["name"]: c for c in (found.get("status") or {}).get("containerStatuses") or []}
+            state = statuses.get(name, {})
+            if not state or ("waiting" in state.get("state", {}) and not state.get("restartCount")):
+                reason = state.get("state", {}).get("waiting", {}).get("reason", "ContainerCreating")
+                raise errors.bad_request(WAITING.format(container=name, pod=pod, reason=reason))
             lines = self.kubelet.runtime(namespace, pod).logs.get(name, [])
             if tail is not None:
                 lines = lines[-tail:] if tail else []
-            return "".join(line + "\n" for line in lines)
+            text = "".join(line + "\n" for line in lines)
+            return text.encode()[:limit_bytes].decode(errors="ignore") if limit_bytes else text
 
     def set_usage(self, namespace: str, pod: str, cpu_m: int, memory_bytes: int, container: str | None = None) -> None:
         """What PodMetrics reports for the pod's container(s) from now on."""

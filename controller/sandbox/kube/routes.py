@@ -216,9 +216,13 @@ class KubernetesRoutes:
     def _log(self, request: Request, target: Target) -> Response:
         if target.resource.plural != "pods" or request.method != "GET":
             raise errors.KubeError(404, "NotFound", NOT_FOUND_PATH)
-        tail = request.query_params.get("tailLines")
+        tail, limit = request.query_params.get("tailLines"), request.query_params.get("limitBytes")
+        try:
+            tail_lines, limit_bytes = (int(tail) if tail else None), (int(limit) if limit else None)
+        except ValueError as error:
+            raise errors.bad_request(f"tailLines and limitBytes are integers: {error}") from error
         text = self.cluster.log(target.namespace or "", target.name, request.query_params.get("container"),
-                                int(tail) if tail else None)
+                                tail_lines, limit_bytes)
         return PlainTextResponse(text)
 
     def _metrics(self, request: Request, target: Target) -> Response:

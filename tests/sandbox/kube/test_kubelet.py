@@ -195,3 +195,16 @@ async def test_pdb_status_counts_healthy_pods(kube, kube_api):
     kube.cluster.tick()
     status = (await policy.read_namespaced_pod_disruption_budget("web", "default")).status
     assert (status.current_healthy, status.desired_healthy, status.disruptions_allowed) == (3, 2, 1)
+
+
+async def test_logs_of_a_pod_not_started_are_400_and_tail_and_limit_bytes_cut(kube, kube_api):
+    core = client.CoreV1Api(kube_api)
+    await core.create_namespaced_pod("default", {"metadata": {"name": "p"},
+                                                 "spec": {"containers": [{"name": "c", "image": "app:1"}]}})
+    with pytest.raises(ApiException) as caught:
+        await core.read_namespaced_pod_log("p", "default")
+    assert caught.value.status == 400 and "is waiting to start" in caught.value.body
+    kube.cluster.tick()
+    kube.cluster.append_log("default", "p", "one\ntwo\nthree")
+    assert await core.read_namespaced_pod_log("p", "default", tail_lines=2) == "two\nthree\n"
+    assert await core.read_namespaced_pod_log("p", "default", limit_bytes=10) == "simulated:"
