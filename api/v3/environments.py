@@ -103,6 +103,7 @@ def _spec_for(
         filesystem=base.filesystem if base else None,
         # A clone copies how the source scales; a new environment starts without policies.
         scaling_policies=source.scaling_policies if source else [],
+        drift_policy=base.drift_policy if base else None,  # the application's, as its other environments'
     )
     return spec.to_wire()
 

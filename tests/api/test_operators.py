@@ -79,3 +79,11 @@ async def test_the_api_serves_its_request_metrics_by_route_template(tenant):
     assert {(template, "GET", "200"), (template, "GET", "404"),
             ("/api/v3/organizations/{organisation}/applications", "POST", "201")} <= samples
     assert "http_request_duration_seconds" in families
+
+
+async def test_a_new_environment_takes_the_applications_drift_policy(tenant, pool):
+    await make_app(tenant)
+    await tenant.client.put(f"{tenant.applications}/shop/drift-policy", json={"policy": "report"})
+    assert (await tenant.client.post(f"{tenant.applications}/shop/environments", json={"envName": "staging"})).status_code == 201
+    policy = await pool.fetchval("SELECT spec->>'driftPolicy' FROM environments WHERE name = 'staging'")
+    assert policy == "report"
