@@ -64,7 +64,7 @@ FROM work_queue GROUP BY kind
 
 def known(kind: str, concurrency: int) -> None:
     """A kind this process reconciles: its series exist (at 0) before its first pass."""
-    ACTIVE_WORKERS.labels(kind).set(0)
+    ACTIVE_WORKERS.labels(kind)  # created at 0; never reset: another Worker here may be running it
     MAX_WORKERS.labels(kind).set(concurrency)
     RECONCILE_ERRORS.labels(kind)
     RETRIES.labels(kind)
