@@ -1,6 +1,7 @@
 """/api/v1/releases on PostgreSQL: immutable numbered snapshots, and deploys that queue
 `kube-application`."""
 
+import asyncio
 from uuid import UUID
 
 import asyncpg
@@ -131,3 +132,11 @@ async def test_another_organisations_releases_are_not_found(tenant, other_tenant
         assert answer.status_code == 404, answer.text
     assert await pool.fetchval("SELECT count(*) FROM releases") == 1
     assert await pool.fetchval("SELECT count(*) FROM kube_deployments") == 0
+
+
+async def test_concurrent_releases_are_numbered_without_gaps_or_repeats(tenant, pool):
+    app = await application_with_repository(tenant, pool)
+    await built_image(tenant, pool, app)
+    answers = await asyncio.gather(*(tenant.client.post(f"/api/v1/releases/{app['id']}/create") for _ in range(6)))
+    assert sorted(a.json()["version"] for a in answers) == list(range(1, 7))
+    assert await pool.fetchval("SELECT release_counter FROM kube_applications WHERE id = $1", UUID(app["id"])) == 6
