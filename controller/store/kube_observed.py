@@ -15,6 +15,7 @@ import asyncpg
 
 from controller.store.observed import FencedStateStore
 from controller.store.queries import QUERIES
+from controller.store.v1_pipeline import ReleaseMade, deploy_release, snapshot_release
 from controller.store.v1.sealing import SealedValueUnreadable, Sealer, SecretsKeyMissing
 from reconcilers.kube.ports import (
     KubeApplication,
@@ -31,6 +32,7 @@ from reconcilers.kube.ports import (
 from reconcilers.results import PermanentError
 
 UNOPENABLE = "configuration {name} of release v{version} cannot be opened: {why}"
+NOT_RELEASABLE = "image {image} is not built, or not the application's: nothing to release"
 UNOPENABLE_BUILD = "buildtime configuration {name} cannot be opened: {why}"
 
 
@@ -203,11 +205,17 @@ class KubeFencedStateStore(FencedStateStore):
 
     async def create_pipeline_release(self, pipeline: KubePipeline) -> UUID:
         async with self._fenced() as connection:
-            deployment_id = await connection.fetchval(
-                QUERIES.create_pipeline_release, pipeline.id, pipeline.application_id, pipeline.image_id
-            )
+            made = await snapshot_release(connection, pipeline.application_id, pipeline.image_id)
+            if not isinstance(made, ReleaseMade):
+                raise PermanentError("NoBuiltImage", NOT_RELEASABLE.format(image=pipeline.image_id))
+            deployment_id = await deploy_release(connection, made.id)
+            await connection.execute(QUERIES.pipeline_released, pipeline.id, made.id, deployment_id)
         await self._notify("kube-application")
         return deployment_id
+
+    async def ensure_queued(self, kind: str, key: str) -> None:
+        async with self._fenced() as connection:
+            await connection.execute(QUERIES.ensure_kube_queued, kind, key)
 
     async def set_pipeline_stage(
         self, pipeline: KubePipeline, stage: Stage, status: StageStatus, *, error_detail: str | None = None

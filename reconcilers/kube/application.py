@@ -45,6 +45,7 @@ from reconcilers.results import Done, Forget, PermanentError, RequeueAfter, Resu
 from schemas.status import Condition, ConditionType, set_condition
 
 KIND = "kube-application"
+METRICS_KIND = "kube-metrics"
 FAILED_NEXT_PASS_SECONDS = 0.5
 
 APPLIED = {"create": "ObjectCreated", "update": "ObjectUpdated", "drift": "DriftCorrected"}
@@ -102,6 +103,9 @@ class KubeApplicationReconciler:
             await self._event(ctx, app, "NameOwnedElsewhere", message, warning=True)
             raise PermanentError("NameOwnedElsewhere", message)
         done = await self._apply(ctx, app, actions)
+        if done and run is not None:
+            # Something runs now: its metrics are sampled from here on (idempotent).
+            await ctx.store.ensure_queued(METRICS_KIND, str(app.id))
         statuses = await self._read_back(app)
         problems = [*rendering.problems, *(REFUSED.format(ref=a.ref, owner=a.owner) for a in refused)]
         for problem in problems[len(rendering.problems):]:

@@ -181,8 +181,12 @@ class KubeStore(StateStore, Protocol):
 
     async def create_pipeline_release(self, pipeline: KubePipeline) -> UUID:
         """Build succeeded: a release of the pipeline's image with the application's
-        configuration now (release stage succeeded, deploy stage running); then a
-        deployment of it, queuing `kube-application`."""
+        configuration now (release stage succeeded, deploy stage running), then a
+        deployment of it, queuing `kube-application`: the deployment's id."""
+        ...
+
+    async def ensure_queued(self, kind: str, key: str) -> None:
+        """Queue (kind, key) unless queued already (the metrics loop of an application)."""
         ...
 
     async def set_pipeline_stage(

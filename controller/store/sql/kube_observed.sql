@@ -125,45 +125,17 @@ staged AS (
 )
 SELECT image.id, berth_enqueue('kube-build', image.id::text) FROM image, staged
 
--- name: create_pipeline_release
--- The image built: a release of it with the configuration and process settings now,
--- then a deployment of that release (kube-application queued).
-WITH numbered AS (
-    UPDATE kube_applications SET release_counter = release_counter + 1
-    WHERE id = $2 RETURNING *
-),
-image AS (SELECT * FROM images WHERE id = $3),
-configuration AS (
-    SELECT COALESCE(jsonb_object_agg(c.name, jsonb_build_object(
-        'value', c.value, 'secret', c.secret, 'buildtime', c.buildtime, 'sealed_value', c.sealed_value
-    )), '{}'::jsonb) AS entries
-    FROM configurations c WHERE c.application_id = $2
-),
-release AS (
-    INSERT INTO releases (application_id, version, image_id, repository_name, commit_sha, dockerfile,
-        configuration, process_counts, process_pod_classes, processes, health_check_path,
-        health_check_host, deployment_timeout, built, release_log)
-    SELECT n.id, n.release_counter, i.id, i.repository_name, i.commit_sha, i.dockerfile,
-        c.entries, n.process_counts, n.process_pod_classes, i.processes, n.health_check_path,
-        n.health_check_host, n.deployment_timeout, true,
-        'release v' || n.release_counter || ' of image v' || i.version || E' (pipeline)\n'
-    FROM numbered n, image i, configuration c
-    RETURNING id
-),
-deployment AS (
-    INSERT INTO kube_deployments (application_id, release_id)
-    SELECT $2, release.id FROM release
-    RETURNING id, release_id
-),
-staged AS (
-    UPDATE pipelines p SET release_id = d.release_id, deployment_id = d.id,
-        release_status = 'succeeded', release_started_at = COALESCE(p.release_started_at, now()),
-        release_finished_at = now(), deploy_status = 'running', deploy_started_at = now(),
-        updated_at = now()
-    FROM deployment d WHERE p.id = $1 AND p.release_id IS NULL
-    RETURNING p.id
-)
-SELECT d.id, berth_enqueue('kube-application', $2::text) FROM deployment d, staged
+-- name: pipeline_released
+-- The release (made by controller/store/v1_pipeline.py's snapshot_release) and its
+-- deployment are the pipeline's: release stage done, deploy stage running.
+UPDATE pipelines SET release_id = $2, deployment_id = $3,
+    build_status = 'succeeded', build_finished_at = COALESCE(build_finished_at, now()),
+    release_status = 'succeeded', release_started_at = COALESCE(release_started_at, now()),
+    release_finished_at = now(), deploy_status = 'running', deploy_started_at = now(), updated_at = now()
+WHERE id = $1 AND release_id IS NULL
+
+-- name: ensure_kube_queued
+INSERT INTO work_queue (kind, key) VALUES ($1, $2) ON CONFLICT (kind, key) DO NOTHING
 
 -- name: set_pipeline_stage
 -- Stage $2 ('build'|'release'|'deploy') becomes $3. Running stamps its start; a final
