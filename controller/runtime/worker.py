@@ -22,7 +22,7 @@ from controller.runtime.context import PassContext
 from controller.runtime.pass_events import CountingStore, summarise
 from controller.runtime.listener import listen
 from controller.runtime.settings import RuntimeSettings
-from controller.store.observed import FencedStateStore
+from controller.store.kube_observed import KubeFencedStateStore
 from controller.store.pool import DATABASE_ERRORS
 from controller.store.queue import Lease, WorkQueue
 from reconcilers.ports import LeaseLost, Reconciler, StatusUpdate
@@ -126,7 +126,7 @@ class Worker:
         task.add_done_callback(finished)
 
     async def _pass(self, reconciler: Reconciler, lease: Lease) -> None:
-        store = CountingStore(FencedStateStore(self._pool, lease.kind, lease.key, lease.token))
+        store = CountingStore(KubeFencedStateStore(self._pool, lease.kind, lease.key, lease.token))
         ctx = PassContext(lease.kind, lease.key, uuid.uuid4().hex[:16], store)
         started = time.perf_counter()
         outcome, attempts, delay, error = "done", 0, 0.0, None
