@@ -5,7 +5,7 @@ import pytest
 from controller.runtime.context import PassContext
 from reconcilers.kube.api import KubeApi
 from reconcilers.kube.config import KubeConfig
-from tests.fakes.kube import kube, kube_api, kube_server  # noqa: F401
+from tests.fakes.kube import kube, kube_api, kube_server, kubeconfig_path  # noqa: F401
 from tests.reconcilers.kube import rows
 
 

@@ -9,7 +9,8 @@ from controller.store.organisations import create_organisation
 from controller.store.queue import WorkQueue
 from controller.store.v1.sealing import Sealer
 
-SEALER = Sealer(Fernet.generate_key().decode())
+SECRETS_KEY = Fernet.generate_key().decode()
+SEALER = Sealer(SECRETS_KEY)
 
 
 async def application(pool, *, slug="store", process_counts=None, timeout=180, repository="acme/store") -> uuid.UUID:
