@@ -18,6 +18,7 @@ from api.cloud_reads import (
     on_cloud_rejected,
     on_cloud_unavailable,
 )
+from api.hardening import Hardening
 from api.openapi import build_document, openapi
 from api.problems import (
     Problem,
@@ -94,11 +95,17 @@ UNAVAILABLE_ERRORS = (
 
 
 def create_app(
-    dsn: str, *, pool_size: int = 10, cloud: CloudReadsFactory | None = None, secrets_key: str | None = None
+    dsn: str,
+    *,
+    pool_size: int = 10,
+    cloud: CloudReadsFactory | None = None,
+    secrets_key: str | None = None,
+    hardening: Hardening | None = None,
 ) -> Starlette:
     """`cloud` opens the logs, metrics and registry reads for the app's lifetime; without
     it those routes answer 503. `secrets_key` seals v1 secret configuration values
     (default: BERTH_SECRETS_KEY; without one, writing a secret answers 503)."""
+    hardening = hardening or Hardening.from_environ()  # size and rate limits, idempotency, ETags
     sealer = Sealer(secrets_key) if secrets_key is not None else Sealer.from_environ()
 
     @contextlib.asynccontextmanager
@@ -124,10 +131,10 @@ def create_app(
         CloudUnavailable: on_cloud_unavailable,
     }
     app = Starlette(
-        routes=[*(route for module in ROUTE_MODULES for route in module.routes), OPENAPI_ROUTE],
+        routes=hardening.routes([*(route for module in ROUTE_MODULES for route in module.routes), OPENAPI_ROUTE]),
         exception_handlers=handlers,
         lifespan=lifespan,
-        middleware=[Middleware(prometheus.RequestMetrics)],
+        middleware=[Middleware(prometheus.RequestMetrics), *hardening.middleware()],
     )
     app.state.openapi = build_document(op for module in ROUTE_MODULES for op in module.operations)
     return app

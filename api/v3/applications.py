@@ -8,12 +8,14 @@ from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.bodies import SKIP_FINAL_SNAPSHOT, parse_body, query_flag
+from api.etags import if_match, precondition_failed
 from api.operations import DRY_RUN_QUERY, SKIP_FINAL_SNAPSHOT_QUERY, V3, Operation
 from api.problems import Problem
 from api.responses import JSON
 from api.v3.plan import DRY_RUN, NAME_TAKEN, dry_run, limit_response
 from api.v3.views import NEW_APPLICATION, application_view
 from controller.store import applications as store
+from controller.store import preconditions
 from schemas.v3.applications import Application, CreateApplicationRequest, LimitReached
 from schemas.v3.plan import ApplicationPlan, requested_workload
 
@@ -60,7 +62,16 @@ async def delete_application(request: Request) -> Response:
     organisation = await authorised_organisation(request, request.path_params["organisation"])
     skip = query_flag(request, SKIP_FINAL_SNAPSHOT)
     name = request.path_params["application"]
-    if not await store.delete_application(request.state.pool, organisation.id, name, skip_final_snapshot=skip):
+    matches = if_match(request)
+    if matches is None:
+        deleted = await store.delete_application(request.state.pool, organisation.id, name, skip_final_snapshot=skip)
+    else:
+        deleted = await preconditions.delete_application(
+            request.state.pool, organisation.id, name, skip_final_snapshot=skip, matches=matches
+        )
+    if isinstance(deleted, preconditions.PreconditionFailed):
+        raise precondition_failed()
+    if not deleted:
         raise Problem(404, "Not Found", APPLICATION_NOT_FOUND)
     request.state.notifier.poke(*store.ENVIRONMENT_KINDS)
     return Response(status_code=204)

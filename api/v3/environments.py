@@ -6,11 +6,13 @@ from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.bodies import SKIP_FINAL_SNAPSHOT, parse_body, query_flag
+from api.etags import if_match, precondition_failed
 from api.operations import ENVIRONMENTS, SKIP_FINAL_SNAPSHOT_QUERY, Operation
 from api.problems import INVALID_BODY, Problem
 from api.responses import JSON
 from api.v3.views import environment_summary, environment_view
 from controller.store import environments as store
+from controller.store import preconditions
 from controller.store.kinds import ENVIRONMENT_KINDS
 from schemas.desired import EnvironmentSpec
 from schemas.v3.applications import PRODUCTION
@@ -167,11 +169,13 @@ async def store_update(request: Request, organisation_id: int, name: str, make_s
     """Store the environment's new spec (`make_spec(stored) -> spec`) with its reconcile
     queued, answer 404/409 as the contract's update routes do, and wake the workers."""
     outcome = await store.update_environment(
-        request.state.pool, organisation_id, request.path_params["application"], name, make_spec
+        request.state.pool, organisation_id, request.path_params["application"], name, make_spec, if_match(request)
     )
     match outcome:
         case store.NoEnvironment():
             raise Problem(404, "Not Found", ENVIRONMENT_NOT_FOUND)
+        case preconditions.PreconditionFailed():
+            raise precondition_failed()
         case store.Deleting():
             raise Problem(409, "Conflict", ENVIRONMENT_DELETING.format(name=name))
     request.state.notifier.poke(*ENVIRONMENT_KINDS)
@@ -195,13 +199,15 @@ async def update_environment(request: Request) -> Response:
 
 async def delete_environment(request: Request) -> Response:
     organisation = await authorised_organisation(request, request.path_params["organisation"])
-    outcome = await store.delete_environment(
-        request.state.pool,
-        organisation.id,
-        request.path_params["application"],
-        request.path_params["environment"],
-        skip_final_snapshot=query_flag(request, SKIP_FINAL_SNAPSHOT),
-    )
+    where = (request.state.pool, organisation.id, request.path_params["application"], request.path_params["environment"])
+    skip = query_flag(request, SKIP_FINAL_SNAPSHOT)
+    matches = if_match(request)
+    if matches is None:
+        outcome = await store.delete_environment(*where, skip_final_snapshot=skip)
+    else:
+        outcome = await preconditions.delete_environment(*where, skip_final_snapshot=skip, matches=matches)
+    if isinstance(outcome, preconditions.PreconditionFailed):
+        raise precondition_failed()
     if isinstance(outcome, store.IsProduction):
         raise Problem(409, "Conflict", PRODUCTION_UNDELETABLE)
     if not outcome:

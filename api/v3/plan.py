@@ -21,11 +21,13 @@ from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.bodies import parse_body, query_flag
+from api.etags import if_match, precondition_failed
 from api.operations import DRY_RUN_QUERY, V3, Operation
 from api.problems import INVALID_BODY, Problem, invalid_body
 from api.responses import JSON
 from api.v3.views import NEW_APPLICATION, application_view
 from controller.store import declarative as store
+from controller.store import preconditions
 from controller.store.applications import ENVIRONMENT_KINDS, application_views
 from controller.store.outcomes import LimitReached as LimitReachedOutcome
 from schemas.desired import EnvironmentSpec
@@ -106,10 +108,15 @@ async def apply_application(request: Request) -> Response:
         return await dry_run(request, organisation.id, wanted, create=False)
     pool = request.state.pool
     workload = requested_workload(wanted).to_wire()
-    outcome = await store.apply_application(
-        pool, organisation.id, wanted.app_name, wanted.to_wire(), workload, APPLICATION_OWNED
-    )
+    arguments = (pool, organisation.id, wanted.app_name, wanted.to_wire(), workload, APPLICATION_OWNED)
+    matches = if_match(request)
+    if matches is None:
+        outcome = await store.apply_application(*arguments)
+    else:  # replaces only the version named; never creates
+        outcome = await preconditions.apply_application(*arguments, matches=matches)
     match outcome:
+        case preconditions.PreconditionFailed():
+            raise precondition_failed()
         case store.LimitReached():
             return limit_response(outcome)
         case store.Deleting():

@@ -14,6 +14,7 @@ import asyncpg
 from controller.store.kinds import WORKLOAD_KIND, kinds_for
 from controller.store.outcomes import LimitReached, NameTaken, Written
 from controller.store.queries import QUERIES
+from controller.store.versions import Matches, PreconditionFailed, locked_environment_matches
 
 # Environments per application, production and those being deleted included.
 ENVIRONMENT_LIMIT = 5
@@ -97,13 +98,21 @@ async def _create(
 
 
 async def update_environment(
-    pool: asyncpg.Pool, organisation_id: int, application: str, name: str, make_spec: Callable[[dict], dict]
-) -> Written | NoEnvironment | Deleting:
-    """`make_spec(current_spec)` returns the spec to store; the generation moves only if it differs."""
+    pool: asyncpg.Pool,
+    organisation_id: int,
+    application: str,
+    name: str,
+    make_spec: Callable[[dict], dict],
+    matches: Matches | None = None,
+) -> Written | NoEnvironment | Deleting | PreconditionFailed:
+    """`make_spec(current_spec)` returns the spec to store; the generation moves only if it differs.
+    `matches` (If-Match) is asked about the locked row's version first."""
     async with pool.acquire() as connection, connection.transaction():
         env = await connection.fetchrow(QUERIES.lock_environment, organisation_id, application, name)
         if env is None:
             return NoEnvironment()
+        if not locked_environment_matches(env, matches):
+            return PreconditionFailed()
         if env["deleting"]:
             return Deleting()
         spec = make_spec(env["spec"])

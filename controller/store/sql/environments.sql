@@ -29,7 +29,7 @@ SELECT env.id, env.generation, (SELECT count(*) FROM queued) AS queued FROM env
 -- name: lock_environment
 -- Taken first in an update's transaction, so the spec read and the spec written
 -- are the same version.
-SELECT e.id, e.spec, (e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL) AS deleting
+SELECT e.id, e.generation, e.spec, (e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL) AS deleting
 FROM environments e
 JOIN applications a ON a.id = e.application_id
 WHERE a.organisation_id = $1 AND a.name = $2 AND e.name = $3
