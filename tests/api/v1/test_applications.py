@@ -1,5 +1,6 @@
 """/api/v1/applications on PostgreSQL: create, get, list, scale, settings; queueing."""
 
+import asyncio
 import uuid
 
 from tests.api.v1.conftest import queued
@@ -124,3 +125,15 @@ async def test_latest_image_release_and_deployment_come_from_their_tables(tenant
     assert detail["latest_deployment"]["complete"] is True
     summary = (await tenant.client.get("/api/v1/applications/acme/shop")).json()[0]
     assert (summary["latest_image_version"], summary["latest_release_version"], summary["latest_deployment_complete"]) == (1, 1, True)
+
+
+async def test_concurrent_scales_of_different_processes_all_land(tenant, pool):
+    """The write locks the row it read: merges of concurrent scales lose nothing."""
+    made = await tenant.application("web")
+    url = f"/api/v1/applications/{made['id']}/scale"
+    names = [f"p{i}" for i in range(10)]
+    answers = await asyncio.gather(*(tenant.client.post(url, json={"process_counts": {n: 1}}) for n in names))
+    assert {a.status_code for a in answers} == {201}
+    final = (await tenant.client.get("/api/v1/applications/acme/shop/web")).json()
+    assert final["process_counts"] == dict.fromkeys(names, 1)
+    assert await pool.fetchval("SELECT generation FROM kube_applications WHERE id = $1", uuid.UUID(made["id"])) == 11

@@ -69,3 +69,11 @@ async def test_projects_list_create_get(tenant, other_tenant):
     assert again.status_code == 400 and again.json()["extra"][0]["key"] == "slug"
     org = (await tenant.client.get("/api/v1/organizations/acme")).json()
     assert org["project_count"] == 2
+
+
+async def test_openapi_describes_the_v1_routes_with_the_api_key_scheme(tenant):
+    document = (await tenant.client.get("/openapi.json")).json()
+    assert document["components"]["securitySchemes"]["APIKeyAuth"] == {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+    scale = document["paths"]["/api/v1/applications/{application_id}/scale"]["post"]
+    assert scale["operationId"] == "ApiV1ApplicationsApplicationIdScaleScaleApplication"
+    assert {"APIKeyAuth": []} in scale["security"]
