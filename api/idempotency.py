@@ -70,9 +70,10 @@ def _key(request: Request) -> str | None:
     return key
 
 
-def fingerprint(request: Request, body: bytes) -> bytes:
+def fingerprint(method: str, path: str, query: str, body: bytes) -> bytes:
+    """What makes two requests the same one: SHA-256 of method, path, query and body."""
     digest = hashlib.sha256()
-    for part in (request.method, request.url.path, request.url.query):
+    for part in (method, path, query):
         digest.update(part.encode())
         digest.update(b"\0")
     digest.update(body)
@@ -103,7 +104,8 @@ class Idempotency:
                 return await endpoint(request)
             await self._purge_now_and_then(state.pool)
             claimed = await store.claim(
-                state.pool, organisation.id, key, fingerprint(request, await request.body()),
+                state.pool, organisation.id, key,
+                fingerprint(request.method, request.url.path, request.url.query, await request.body()),
                 lease_seconds=self._lease, keep_seconds=self._keep,
             )  # fmt: skip
             match claimed:
