@@ -11,7 +11,7 @@ If-Match: a `W/` tag never matches.
 
 Writes check `If-Match` against the row they lock, in their own transaction (a 412
 problem+json when it does not match; without the header a write is unconditional).
-GETs get their tag from a read made before the representation's, so a tag is never
+Environment-level writes answer with the tag of what they stored. GETs get their tag from a read made before the representation's, so a tag is never
 newer than the body it comes with (a stale tag can only fail a write, never let one
 through). `If-None-Match` answers 304 on the views made of desired state alone
 (compose, containers, variables); the environment and application views and scaling
@@ -30,6 +30,8 @@ from api.problems import Problem
 from controller.store.preconditions import Matches, Version, application_version, environment_version
 
 IF_MATCH = "if-match"
+# Where a write leaves the tag of what it stored, for its response (see `answering_written`).
+WRITTEN = "berth.written_etag"
 IF_NONE_MATCH = "if-none-match"
 STALE = "The resource changed since the version named in If-Match; read it again (its ETag) and retry."
 PRECONDITION_TITLE = "Precondition Failed"
@@ -107,6 +109,24 @@ def tagged(endpoint: Callable[[Request], Awaitable[Response]], version_of: Versi
             return Response(status_code=304, headers={"ETag": tag})
         response = await endpoint(request)
         if 200 <= response.status_code < 300:
+            response.headers["ETag"] = tag
+        return response
+
+    return answer
+
+
+def remember_written(request: Request, version: Version) -> None:
+    """A write stored `version`: its response carries the tag."""
+    request.scope[WRITTEN] = etag(version)
+
+
+def answering_written(endpoint: Callable[[Request], Awaitable[Response]]):
+    """`endpoint` whose 2xx answer carries the ETag of what it wrote, when it says so."""
+
+    async def answer(request: Request) -> Response:
+        response = await endpoint(request)
+        tag = request.scope.get(WRITTEN)
+        if tag is not None and 200 <= response.status_code < 300:
             response.headers["ETag"] = tag
         return response
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
-from api.etags import TAGGED_ROUTES, tagged
+from api.etags import TAGGED_ROUTES, answering_written, tagged
 from api.idempotency import IDEMPOTENT_ROUTES, KEEP_SECONDS, LEASE_SECONDS, Idempotency
 from api.limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimit
 from api.rate_limit import RateLimit
@@ -26,6 +26,7 @@ HOOK_PREFIX = "/api/v1/integrations/github/hooks"
 DEFAULT_HOOK_BODY_BYTES = 25 * 1024 * 1024
 DEFAULT_RATE = 100.0
 DEFAULT_BURST = 1000
+WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
 NOT_A_NUMBER = "{name} must be a number, not {value!r}"
 
 
@@ -70,6 +71,8 @@ class Hardening:
                 route = _rewrapped(route, idempotency.idempotent(route.endpoint))
             elif isinstance(route, Route) and route.name in TAGGED_ROUTES:
                 route = _rewrapped(route, tagged(route.endpoint, *TAGGED_ROUTES[route.name]))
+            elif isinstance(route, Route) and route.methods and route.methods & WRITE_METHODS:
+                route = _rewrapped(route, answering_written(route.endpoint))
             wrapped.append(route)
         return wrapped
 

@@ -6,7 +6,7 @@ from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.bodies import SKIP_FINAL_SNAPSHOT, parse_body, query_flag
-from api.etags import if_match, precondition_failed
+from api.etags import if_match, precondition_failed, remember_written
 from api.operations import ENVIRONMENTS, SKIP_FINAL_SNAPSHOT_QUERY, Operation
 from api.problems import INVALID_BODY, Problem
 from api.responses import JSON
@@ -176,6 +176,8 @@ async def store_update(request: Request, organisation_id: int, name: str, make_s
             raise Problem(404, "Not Found", ENVIRONMENT_NOT_FOUND)
         case preconditions.PreconditionFailed():
             raise precondition_failed()
+        case store.Written(id=written_id, generation=generation):
+            remember_written(request, preconditions.Version(written_id, (generation,)))
         case store.Deleting():
             raise Problem(409, "Conflict", ENVIRONMENT_DELETING.format(name=name))
     request.state.notifier.poke(*ENVIRONMENT_KINDS)

@@ -160,3 +160,14 @@ async def test_another_organisation_gets_no_tag_and_a_404(tenant, other_tenant, 
     assert response.status_code == 404 and "etag" not in response.headers
     response = await other_tenant.client.get(f"{other_tenant.applications}/shop")
     assert response.status_code == 404 and "etag" not in response.headers
+
+
+async def test_an_environment_write_answers_the_tag_of_what_it_stored(tenant, shop):
+    written = await tenant.client.put(f"{shop}/environments/dev/variables/W", json={"value": "1"})
+    assert written.headers["etag"] == await etag(tenant, f"{shop}/environments/dev")
+    stopped = await tenant.client.put(f"{shop}/environments/dev/state", json={"action": "stop"},
+                                      headers={"If-Match": written.headers["etag"]})
+    assert stopped.status_code == 204 and stopped.headers["etag"] == await etag(tenant, f"{shop}/environments/dev")
+    refused = await tenant.client.put(f"{shop}/environments/dev/variables/W", json={"value": "2"},
+                                      headers={"If-Match": written.headers["etag"]})
+    assert refused.status_code == 412 and "etag" not in refused.headers

@@ -184,3 +184,17 @@ async def test_create_environment_is_idempotent(tenant, pool):
     assert (first.status_code, again.status_code, again.headers["idempotent-replayed"]) == (201, 201, "true")
     assert again.content == first.content
     assert await pool.fetchval("SELECT count(*) FROM environments") == 2
+
+
+async def test_a_v1_create_with_x_api_key_is_idempotent(tenant, pool):
+    v1 = {"X-API-Key": tenant.token, "Authorization": ""}
+    project = await tenant.client.post(
+        "/api/v1/projects", json={"name": "Shop", "slug": "shop", "organization_id": "acme"}, headers=v1
+    )
+    assert project.status_code == 201, project.text
+    body = {"name": "Web", "slug": "web", "project_id": project.json()["id"]}
+    first = await tenant.client.post("/api/v1/applications", json=body, headers={**v1, **keyed("v1")})
+    again = await tenant.client.post("/api/v1/applications", json=body, headers={**v1, **keyed("v1")})
+    assert (first.status_code, again.status_code, again.headers["idempotent-replayed"]) == (201, 201, "true")
+    assert again.content == first.content
+    assert await pool.fetchval("SELECT count(*) FROM kube_applications") == 1
