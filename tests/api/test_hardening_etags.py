@@ -1,5 +1,6 @@
 """ETag / If-Match / If-None-Match on the v3 resources (real PostgreSQL)."""
 
+import asyncio
 import re
 
 import pytest
@@ -171,3 +172,14 @@ async def test_an_environment_write_answers_the_tag_of_what_it_stored(tenant, sh
     refused = await tenant.client.put(f"{shop}/environments/dev/variables/W", json={"value": "2"},
                                       headers={"If-Match": written.headers["etag"]})
     assert refused.status_code == 412 and "etag" not in refused.headers
+
+
+async def test_concurrent_writes_with_one_tag_let_exactly_one_through(tenant, shop, pool):
+    tag = await etag(tenant, f"{shop}/environments/dev")
+    answers = await asyncio.gather(*(
+        tenant.client.put(f"{shop}/environments/dev/variables/V{n}", json={"value": "1"}, headers={"If-Match": tag})
+        for n in range(6)
+    ))
+    assert sorted(a.status_code for a in answers) == [200] + [412] * 5
+    variables = (await tenant.client.get(f"{shop}/environments/dev/variables")).json()
+    assert len([name for name in variables if name.startswith("V")]) == 1
