@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Mapping
+from contextlib import AsyncExitStack
 
 from controller.aws_metrics import count_calls
 from controller.runtime.metrics import serve_metrics
@@ -10,6 +11,7 @@ from controller.runtime.worker import Worker
 from controller.store.pool import create_pool
 from controller.store.queue import WorkQueue
 from reconcilers.aws import NETWORK_KEY, NETWORK_KIND, AwsClients, AwsConfig, aws_reconcilers
+from reconcilers.kube import KubeConfig, kube_api_client, kube_reconcilers
 
 
 async def run_controller(
@@ -21,11 +23,15 @@ async def run_controller(
     name: str | None = None,
 ) -> None:
     config = AwsConfig.from_env(environ)
+    kube = KubeConfig.from_env(environ)
     pool = await create_pool(dsn, min_size=2, max_size=runtime.concurrency * 2 + 4)
     try:
-        async with AwsClients(config, on_client=count_calls) as clients:
+        async with AwsClients(config, on_client=count_calls) as clients, AsyncExitStack() as stack:
             await WorkQueue(pool).ensure(NETWORK_KIND, NETWORK_KEY)
             reconcilers = aws_reconcilers(clients, config)
+            if kube.enabled:  # a kubeconfig or the in-cluster service account: the v1 platform
+                api_client = await stack.enter_async_context(kube_api_client(kube))
+                reconcilers += kube_reconcilers(api_client, kube)
             async with serve_metrics(pool, [r.kind for r in reconcilers], environ):
                 await Worker(pool, dsn, reconcilers, runtime, name=name).run(stop)
     finally:
