@@ -68,7 +68,9 @@ async def tear_down(clients: Any, targets: DatabaseTargets) -> TeardownProgress:
     if group is not None and group.ingress:
         await call_unless_absent(
             clients.ec2.revoke_security_group_ingress,
-            absent=("InvalidPermission.NotFound",),
+            # A group the rule names may already be gone (a teardown running beside this
+            # one): then there is nothing left to revoke.
+            absent=("InvalidPermission.NotFound", "InvalidGroup.NotFound"),
             GroupId=group.group_id,
             IpPermissions=ip_permissions(tuple(sorted(group.ingress))),
         )

@@ -42,7 +42,8 @@ ACCESS_POINT_TOKEN_NAMESPACE = uuid5(NAMESPACE_URL, "berth:efs:CreateAccessPoint
 GROUP_DESCRIPTION = "berth: NFS to the file system of {name}"
 ALREADY_THERE = ("FileSystemAlreadyExists", "AccessPointAlreadyExists", "MountTargetConflict")
 RULE_ALREADY_THERE = ("InvalidPermission.Duplicate",)
-RULE_GONE = ("InvalidPermission.NotFound",)
+# A revoked rule already gone, or naming a group already deleted (a teardown beside this one).
+RULE_GONE = ("InvalidPermission.NotFound", "InvalidGroup.NotFound")
 ACCESS_POINT_GONE = ("AccessPointNotFound",)
 MOUNT_TARGET_GONE = ("MountTargetNotFound",)
 FILE_SYSTEM_GONE = ("FileSystemNotFound",)
