@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from api import health, prometheus
+from api import console, health, prometheus
 from api.auth import TokenCache
 from api.cloud_reads import (
     CloudReadsFactory,
@@ -68,6 +68,7 @@ ROUTE_MODULES = (
     events,
     operators,
     prometheus,
+    console,
     v1_organizations,
     v1_projects,
     v1_configurations,
