@@ -138,3 +138,23 @@ async def test_the_console_shows_an_application_converging_then_failing(base_url
         # The long-lived token never went into the page's address; the page reported no errors.
         assert tenant.token not in await page.evaluate("location.href")
         assert page.problems == []
+
+
+@needs_chromium
+async def test_a_refused_token_is_said_plainly_and_signing_out_forgets_it(base_url, tenant):
+    async with chromium_page(CHROMIUM) as page:
+        await page.navigate(base_url + "/console")
+        await page.wait_for("document.getElementById('sign-in-form') !== null")
+        await page.evaluate(
+            f"document.getElementById('organisation').value = {json.dumps(tenant.slug)};"
+            "document.getElementById('token').value = 'not-a-token';"
+            "document.getElementById('sign-in-form').requestSubmit(); true"
+        )
+        message = await page.wait_for("!document.getElementById('problem').hidden"
+                                      " && document.getElementById('problem').innerText")
+        assert "token was refused" in message
+        await page.evaluate("document.getElementById('sign-out').click(); true")
+        assert await page.evaluate("sessionStorage.length") == 0
+        assert await page.evaluate("document.getElementById('sign-in').hidden") is False
+        # The browser logs the refused requests (401) itself; the page's script raised nothing.
+        assert not [p for p in page.problems if "401" not in p]

@@ -212,6 +212,7 @@ function addEvent(event, newest) {
   const list = $("events");
   if (newest) list.prepend(eventItem(event)); else list.append(eventItem(event));
   while (list.childElementCount > MAX_EVENTS) list.lastElementChild.remove();
+  $("no-events").hidden = true;
 }
 
 async function loadRecentEvents() {
@@ -302,6 +303,7 @@ function signOut() {
   lastEventId = null;
   seenEvents.clear();
   $("events").replaceChildren();
+  $("no-events").hidden = false;
   $("applications").replaceChildren();
   $("console").hidden = true;
   $("sign-out").hidden = true;
