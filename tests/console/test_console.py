@@ -77,6 +77,8 @@ async def test_the_page_is_served_with_a_strict_content_security_policy(base_url
 async def test_the_console_shows_an_application_converging_then_failing(base_url, tenant, pool, tmp_path):
     body = {"appName": "shop", "composeDefinition": {"containers": [WEB]}}
     assert (await tenant.client.post(tenant.applications, json=body)).status_code == 201
+    staging = await tenant.client.post(f"{tenant.applications}/shop/environments", json={"envName": "staging"})
+    assert staging.status_code == 201, staging.text
     production = await _production(pool, "shop")
     await _write_status(pool, production, [
         _condition("Ready", False, "RollingOut", "0 of 2 tasks running"),
@@ -100,6 +102,8 @@ async def test_the_console_shows_an_application_converging_then_failing(base_url
         text = await page.evaluate(f"{card}.innerText")
         assert "PROGRESSING" in text.upper() and "deployment ecs-svc/1 in progress" in text
         assert "0 / 2" in text
+        # Every environment has its row; staging has not been seen by a reconciler yet.
+        assert await page.evaluate(f"{card}.querySelector('tr[data-environment=\"staging\"]').dataset.status") == "pending"
         await page.wait_for("document.getElementById('stream-state').dataset.state === 'live'")
         await page.screenshot(tmp_path / "progressing.png")
 

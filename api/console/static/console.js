@@ -164,11 +164,16 @@ async function loadApplication(application) {
   return Promise.all(summaries.map((s) => api(path + "/" + encodeURIComponent(s.envName)).catch(() => s)));
 }
 
+let refreshes = 0;
+
 async function refresh() {
   if (!session) return;
+  const number = ++refreshes;
   try {
     const applications = await api("/applications");
     const environments = await Promise.all(applications.map(loadApplication));
+    // A slower, older read never overwrites a newer one.
+    if (number !== refreshes || !session) return;
     const cards = applications.map((application, i) => applicationCard(application, environments[i]));
     $("applications").replaceChildren(...cards);
     $("no-applications").hidden = applications.length > 0;
