@@ -8,6 +8,7 @@ import aioboto3
 from botocore.config import Config
 
 from reconcilers.aws.config import AwsConfig
+from reconcilers.aws.rate_limits import ClientRateLimiter
 
 SDK_ATTEMPTS = 3  # sends, first one included
 
@@ -57,10 +58,16 @@ class AwsClients:
         session: aioboto3.Session | None = None,
         sdk_attempts: int = SDK_ATTEMPTS,
         on_client: Callable[[Any], None] | None = None,
+        rate_limiter: ClientRateLimiter | None = None,
     ):
         """`on_client`: called with each client once it is open (the controller counts
-        every AWS call through it)."""
+        every AWS call through it). `rate_limiter`: waits before every send to stay under
+        AWS's request limits; by default one at `config.aws_rate_scale` (none when unset).
+        Pass one limiter to every `AwsClients` of the same account."""
         self.config = config
+        if rate_limiter is None and config.aws_rate_scale is not None:
+            rate_limiter = ClientRateLimiter(config.aws_rate_scale)
+        self.rate_limiter = rate_limiter
         self._on_client = on_client
         self._session = session or aioboto3.Session()
         self._sdk_attempts = sdk_attempts
@@ -89,6 +96,9 @@ class AwsClients:
             for attribute, service in SERVICES.items():
                 client = await stack.enter_async_context(self._session.client(service, **arguments))
                 setattr(self, attribute, client)
+            if self.rate_limiter is not None:
+                for client in (self.ecs_once, *(getattr(self, a) for a in SERVICES)):
+                    self.rate_limiter.attach(client)
             if self._on_client is not None:
                 for client in (self.ecs_once, *(getattr(self, a) for a in SERVICES)):
                     self._on_client(client)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 DEFAULT_REGION = "us-east-1"
 DEFAULT_CLUSTER = "berth"
 DEFAULT_ROLLOUT_POLL_SECONDS = 5.0
+DEFAULT_AWS_RATE_SCALE = 0.8  # berth's share of AWS's request limits (reconcilers.aws.rate_limits)
 
 HALF_A_NETWORK = "BERTH_SUBNET_IDS and BERTH_SECURITY_GROUP_IDS must be given together"
 NOT_A_FLAG = "{name}={value!r} is not a yes/no value (use true/false, 1/0, yes/no, enabled/disabled)"
@@ -38,6 +39,9 @@ class AwsConfig:
     # Where the edge (CDN) reaches origin-protected ports from, besides each container's
     # own `ipAllow` list.
     edge_cidrs: tuple[str, ...] = ()
+    # Client-side request limits at this fraction of AWS's (burst and refill); None: no
+    # limiter. `from_env` sets 0.8 against real AWS, none against a simulated endpoint.
+    aws_rate_scale: float | None = None
 
     def __post_init__(self) -> None:
         if bool(self.subnet_ids) != bool(self.security_group_ids):
@@ -53,7 +57,8 @@ class AwsConfig:
         berth's own: BERTH_ECS_CLUSTER, BERTH_SUBNET_IDS, BERTH_SECURITY_GROUP_IDS,
         BERTH_ASSIGN_PUBLIC_IP (default: yes against a simulated endpoint, else no),
         BERTH_ECR_REGISTRY, BERTH_EXECUTION_ROLE_ARN, BERTH_TASK_ROLE_ARN,
-        BERTH_ROLLOUT_POLL_SECONDS, BERTH_EDGE_CIDRS."""
+        BERTH_ROLLOUT_POLL_SECONDS, BERTH_EDGE_CIDRS, BERTH_AWS_RATE_SCALE (default: 0.8 against real AWS, no
+        client-side limit against a simulated endpoint)."""
         endpoint_url = environ.get("AWS_ENDPOINT_URL") or None
         return cls(
             region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION,
@@ -69,6 +74,7 @@ class AwsConfig:
                 environ, "BERTH_ROLLOUT_POLL_SECONDS", DEFAULT_ROLLOUT_POLL_SECONDS
             ),
             edge_cidrs=_id_list(environ.get("BERTH_EDGE_CIDRS")),
+            aws_rate_scale=_rate_scale(environ, simulated=endpoint_url is not None),
         )
 
 
@@ -85,6 +91,12 @@ def _flag(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
     if value in FALSE_WORDS:
         return False
     raise ValueError(NOT_A_FLAG.format(name=name, value=environ[name]))
+
+
+def _rate_scale(environ: Mapping[str, str], *, simulated: bool) -> float | None:
+    if not environ.get("BERTH_AWS_RATE_SCALE") and simulated:
+        return None
+    return _seconds(environ, "BERTH_AWS_RATE_SCALE", DEFAULT_AWS_RATE_SCALE)
 
 
 def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
