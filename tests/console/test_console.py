@@ -85,6 +85,11 @@ async def test_the_console_shows_an_application_converging_then_failing(base_url
         _condition("Progressing", True, "RollingOut", "deployment ecs-svc/1 in progress"),
         _condition("Degraded", False, "AsExpected"),
     ], {"desiredCount": 2, "runningCount": 0, "rolloutState": "IN_PROGRESS"})
+    await pool.execute(
+        "INSERT INTO deployments (environment_id, deployment_id, task_definition_arn, status)"
+        " VALUES ($1, 'ecs-svc/1', 'arn:td:1', 'IN_PROGRESS')",
+        production["id"],
+    )
 
     async with chromium_page(CHROMIUM) as page:
         await page.navigate(base_url + "/console")
@@ -102,6 +107,8 @@ async def test_the_console_shows_an_application_converging_then_failing(base_url
         text = await page.evaluate(f"{card}.innerText")
         assert "PROGRESSING" in text.upper() and "deployment ecs-svc/1 in progress" in text
         assert "0 / 2" in text
+        deployments = await page.evaluate(f"{card}.querySelector('table.deployments').innerText")
+        assert "ecs-svc/1" in deployments and "IN_PROGRESS" in deployments.upper()
         # Every environment has its row; staging has not been seen by a reconciler yet.
         assert await page.evaluate(f"{card}.querySelector('tr[data-environment=\"staging\"]').dataset.status") == "pending"
         await page.wait_for("document.getElementById('stream-state').dataset.state === 'live'")
