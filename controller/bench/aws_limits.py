@@ -18,15 +18,17 @@ region and service come from the same scope, the operation from X-Amz-Target
 """
 
 import asyncio
+import contextlib
 import re
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 import httpx
+import uvicorn
 
 from reconcilers.aws.rate_limits import Limit, TokenBucket, call_type
 
@@ -228,3 +230,21 @@ async def _answer(send, status: int, body: bytes, content_type: str) -> None:
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+@contextlib.asynccontextmanager
+async def serving(proxy: HostileAws, host: str = "127.0.0.1") -> AsyncIterator[str]:
+    """`async with serving(HostileAws(moto_endpoint)) as endpoint:` — the proxy on a
+    free port in this loop, its URL for AWS_ENDPOINT_URL."""
+    server = uvicorn.Server(uvicorn.Config(proxy, host=host, port=0, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        await task

@@ -9,14 +9,13 @@ slot, the healthy key is reconciled again and again meanwhile.
 
 import time
 
-from controller.bench.aws_limits import HostileAws
+from controller.bench.aws_limits import HostileAws, serving
 from reconcilers.aws import calls
 from reconcilers.aws.clients import AwsClients
 from reconcilers.aws.config import AwsConfig
 from reconcilers.results import Done
 from tests.controller.support import KIND, FakeReconciler, fast_settings, queue_row, run_worker, wait_until
 from tests.fakes.aws import AWS_REGION
-from tests.serving import serve
 
 TASK = {"family": "throttled", "containerDefinitions": [{"name": "web", "image": "nginx", "memory": 128}]}
 HEALTHY_PASSES = 6
@@ -27,7 +26,7 @@ async def test_a_throttled_key_backs_off_without_blocking_another(pool, database
     moto_server.reset()
     frozen = time.monotonic()
     proxy = HostileAws(moto_server.endpoint, clock=lambda: frozen)
-    async with serve(proxy) as url:
+    async with serving(proxy) as url:
         config = AwsConfig(region=AWS_REGION, endpoint_url=url)
         async with AwsClients(config, sdk_attempts=2) as clients:
             for _ in range(20):  # the account's whole RegisterTaskDefinition burst
