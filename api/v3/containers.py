@@ -69,7 +69,10 @@ async def update_container(request: Request) -> Response:
     if wanted.name is not None and wanted.name != name:
         error = {"field": "name", "pointer": "/name", "message": NAME_MISMATCH.format(given=wanted.name, path=name)}
         raise Problem(400, "Bad Request", INVALID_BODY, errors=[error])
-    container = wanted.named(name)
+    try:
+        container = wanted.named(name)  # the path's name must be a valid container name too
+    except ValidationError as error:
+        raise Problem(400, "Bad Request", INVALID_BODY, errors=field_errors(error)) from None
 
     def make_spec(stored: dict) -> dict:
         return _replaced(EnvironmentSpec.model_validate(stored), container).to_wire()
