@@ -25,7 +25,7 @@ class EventsQuery(CamelModel):
     the page before (events older than it); `reason` may list several, comma-separated."""
 
     limit: Annotated[int, Field(ge=1, le=MAX_EVENT_LIMIT)] = DEFAULT_EVENT_LIMIT
-    cursor: Annotated[int, Field(ge=1)] | None = None
+    cursor: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None  # an event id: PostgreSQL bigint
     environment: Annotated[str, Field(min_length=1, max_length=63)] | None = None
     reason: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
     warning: bool | None = None
@@ -81,4 +81,4 @@ class DriftPolicyRequest(CamelModel):
 class DriftPolicyView(CamelModel):
     application: str
     policy: DriftPolicy
-    environments: list[str]  # the environments it applies to
+    environments: list[str] = []  # the environments it applies to (a PUT's answer; GET leaves it out)
