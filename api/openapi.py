@@ -12,6 +12,7 @@ from api.responses import JSON
 
 REF = "#/components/schemas/{model}"
 V1_PREFIX = "/api/v1/"
+ERROR_MEDIA_TYPE = "application/problem+json"
 PROBLEM = {
     "type": "object",
     "description": "RFC 9457 problem details; `message` repeats `detail` for Quant Cloud's clients.",
@@ -40,6 +41,10 @@ PROBLEM = {
 def _content(model: Body, media_type: str = "application/json") -> dict:
     if model is None:
         return {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}
+    if media_type == ERROR_MEDIA_TYPE:
+        # An error with its own model is answered as JSON or, raised as a Problem carrying
+        # the model's fields, as problem+json: the same schema under both.
+        return {**_content(model), media_type: _content(model)["application/json"]}
     if isinstance(model, dict):
         return {media_type: {"schema": model}}
     if isinstance(model, list):
@@ -47,6 +52,10 @@ def _content(model: Body, media_type: str = "application/json") -> dict:
     else:
         schema = {"$ref": REF.format(model=model.__name__)}
     return {media_type: {"schema": schema}}
+
+
+def _media_type(code: int) -> str:
+    return ERROR_MEDIA_TYPE if code >= 400 else "application/json"
 
 
 def _parameters(path: str) -> list[dict]:
@@ -86,7 +95,7 @@ def build_document(operations: Iterable[Operation]) -> dict:
         if op.request is not None:
             entry["requestBody"] = {"required": True, "content": _content(op.request)}
         entry["responses"] = {
-            str(code): {"description": text, **({"content": _content(model)} if code != 204 and (model or code >= 400) else {})}
+            str(code): {"description": text, **({"content": _content(model, _media_type(code))} if code != 204 and (model or code >= 400) else {})}
             for code, (text, model) in op.responses.items()
         }
         if op.authenticated and op.path.startswith(V1_PREFIX):
