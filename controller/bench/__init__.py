@@ -1,4 +1,4 @@
-"""Benchmarks, run as commands (`berth bench api|pickup|resync`), not as timed tests.
+"""Benchmarks, run as commands (`berth bench api|pickup|resync|reconciles`), not as timed tests.
 
 Each makes a fresh database on the configured PostgreSQL server, measures, prints a
 table (or JSON with `--json`), drops the database, and returns its numbers.
@@ -11,12 +11,12 @@ import orjson
 
 from controller.settings import Settings
 
-UNKNOWN = "unknown benchmark {action!r}: choose api, pickup or resync"
+UNKNOWN = "unknown benchmark {action!r}: choose api, pickup, resync or reconciles"
 DEFAULT_ORGANISATIONS = 100
 
 
 def add_bench_commands(commands: argparse._SubParsersAction) -> None:
-    """`berth bench api|pickup|resync` and their options."""
+    """`berth bench api|pickup|resync|reconciles` and their options."""
     bench = commands.add_parser("bench", help="benchmarks").add_subparsers(dest="action", required=True)
     api = bench.add_parser("api", help="desired-state writes/s through the API vs a bare handler")
     api.add_argument("--requests", type=int, default=20_000)
@@ -42,7 +42,12 @@ def add_bench_commands(commands: argparse._SubParsersAction) -> None:
     resync.add_argument("--with-filesystem", action="store_true", help="each application asks for an EFS file system")
     resync.add_argument("--concurrency", type=int, default=None, help="passes in flight per kind (default 16)")
     resync.add_argument("--converge-timeout", type=float, default=None, help="seconds (default 3600)")
-    for command in (api, pickup, resync):
+    reconciles = bench.add_parser("reconciles", help="no-change reconciles/s per controller process; 2 processes vs 1")
+    reconciles.add_argument("--applications", type=int, default=None, help="converged applications (default 10,000)")
+    reconciles.add_argument("--rounds", type=int, default=None, help="measured rounds per setting (default 2)")
+    reconciles.add_argument("--concurrency", type=int, default=None, help="passes in flight per kind (default 16)")
+    reconciles.add_argument("--profile", default=None, help="cProfile the one-process run into this file")
+    for command in (api, pickup, resync, reconciles):
         command.add_argument("--json", action="store_true", help="print the numbers as JSON")
 
 
@@ -60,6 +65,10 @@ async def run_benchmark(args: Any, settings: Settings) -> dict:
         from controller.bench.resync import bench_resync, render_resync
 
         result, render = await bench_resync(args, settings), render_resync
+    elif args.action == "reconciles":
+        from controller.bench.reconciles import bench_reconciles, render_reconciles
+
+        result, render = await bench_reconciles(args, settings), render_reconciles
     else:
         raise ValueError(UNKNOWN.format(action=args.action))
     if getattr(args, "json", False):

@@ -1,0 +1,214 @@
+"""`berth bench reconciles`: no-change reconciles/s per controller process, and 2 vs 1.
+
+A fresh database gets N applications through the store's real write path (one
+production environment each, so three queue rows: ecs-environment,
+environment-network, ecs-autoscaling) and a Ready status at its generation for
+every (environment, kind): all converged. Then, for 1 and for 2 controller
+processes (each its own OS process, `controller.bench.reconciles_worker`: the real
+`Worker` with no-change reconcilers over a fake cloud that already matches), the
+bench makes every key due at once (`requeue_all`, what a restart does) and times
+how long the processes take to give every key its pass. The resync period is set
+beyond the run, so each key gets exactly one pass per round.
+"""
+
+import asyncio
+import dataclasses
+import os
+import sys
+import tempfile
+import time
+from typing import Any
+
+import asyncpg
+import orjson
+
+from controller.bench import database
+from controller.bench.pickup import UNDRAINED, WORKER_EXIT_SECONDS, WORKER_FAILED, WORKER_START_SECONDS, _specs
+from controller.bench.report import number, table, verdict
+from controller.bench.reconciles_worker import ready
+from controller.settings import Settings
+from controller.store.applications import create_application
+from controller.store.kinds import kinds_for
+from controller.store.outcomes import Written
+from controller.store.pool import create_pool
+from controller.store.queries import QUERIES
+
+DEFAULT_APPLICATIONS = 10_000
+DEFAULT_ROUNDS = 2
+TARGET_PER_PROCESS = 2000.0
+TARGET_SCALING = 1.7
+NO_RESYNC_SECONDS = 7 * 24 * 3600.0
+WRITERS = 8
+ROUND_TIMEOUT_SECONDS = 600.0
+NOT_WRITTEN = "application {name} was not written: {outcome!r}"
+NOT_DRAINED = "round did not finish within {seconds:g} s"
+KEYS = "SELECT id AS environment_id, generation FROM environments"
+PARK = "UPDATE work_queue SET not_before = now() + interval '1 day'"
+
+
+def _read(output) -> str:
+    output.seek(0)
+    return output.read().decode(errors="replace")[-4000:]
+
+
+async def _seed(pool: asyncpg.Pool, organisation_id: int, applications: int) -> list[str]:
+    spec, production = _specs()
+    names = [f"app-{n}" for n in range(applications)]
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for name in names:
+        queue.put_nowait(name)
+
+    async def writer() -> None:
+        while not queue.empty():
+            name = queue.get_nowait()
+            outcome = await create_application(pool, organisation_id, name, {**spec, "appName": name}, production)
+            if not isinstance(outcome, Written):
+                raise RuntimeError(NOT_WRITTEN.format(name=name, outcome=outcome))
+
+    await asyncio.gather(*(writer() for _ in range(WRITERS)))
+    kinds = kinds_for(production)
+    rows = []
+    for row in await pool.fetch(KEYS):
+        update = ready(row["generation"])
+        conditions = [c.to_wire() for c in update.conditions]
+        rows += [(kind, str(row["environment_id"]), update.observed_generation, conditions, {}) for kind in kinds]
+    await pool.executemany(QUERIES.write_status, rows)
+    await pool.execute(PARK)
+    return kinds
+
+
+async def _start(dsn: str, runtime: dict, output, profile: str | None) -> asyncio.subprocess.Process:
+    command = [sys.executable, "-m", "controller.bench.reconciles_worker", "--dsn", dsn,
+               "--runtime", orjson.dumps(runtime).decode()]  # fmt: skip
+    if profile:
+        command += ["--profile", profile]
+    process = await asyncio.create_subprocess_exec(
+        *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=output
+    )
+    try:
+        line = await asyncio.wait_for(process.stdout.readline(), WORKER_START_SECONDS * 4)
+    except TimeoutError:
+        line = b""
+    if line.strip() != b"ready":
+        process.kill()
+        await process.wait()
+        raise RuntimeError(WORKER_FAILED.format(reason="did not start", output=_read(output)))
+    return process
+
+
+async def _stop(process: asyncio.subprocess.Process, output) -> dict:
+    process.stdin.close()
+    try:
+        out = await asyncio.wait_for(process.stdout.read(), WORKER_EXIT_SECONDS)
+        await asyncio.wait_for(process.wait(), WORKER_EXIT_SECONDS)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise RuntimeError(WORKER_FAILED.format(reason="did not stop", output=_read(output))) from None
+    if process.returncode != 0 or not out.strip():
+        raise RuntimeError(WORKER_FAILED.format(reason=f"exit {process.returncode}", output=_read(output)))
+    return orjson.loads(out.strip().splitlines()[-1])
+
+
+async def _round(pool: asyncpg.Pool) -> float:
+    """Make every key due; the seconds until every key has had its pass."""
+    began = time.perf_counter()
+    await pool.execute(QUERIES.requeue_all)
+    deadline = time.monotonic() + ROUND_TIMEOUT_SECONDS
+    while await pool.fetchval(UNDRAINED):
+        if time.monotonic() > deadline:
+            raise RuntimeError(NOT_DRAINED.format(seconds=ROUND_TIMEOUT_SECONDS))
+        await asyncio.sleep(0.02)
+    return time.perf_counter() - began
+
+
+async def _measure(dsn: str, pool: asyncpg.Pool, processes: int, runtime: dict, rounds: int,
+                   keys: int, profile: str | None) -> dict:  # fmt: skip
+    outputs = [tempfile.TemporaryFile() for _ in range(processes)]
+    try:
+        workers = []
+        for index, output in enumerate(outputs):
+            workers.append(await _start(dsn, runtime, output, f"{profile}.{index}" if profile else None))
+        try:
+            await _round(pool)  # warm-up: connections, prepared statements, caches
+            seconds = [await _round(pool) for _ in range(rounds)]
+        finally:
+            tallies = [await _stop(w, o) for w, o in zip(workers, outputs, strict=True)]
+    finally:
+        for output in outputs:
+            output.close()
+    best = min(seconds)
+    return {
+        "processes": processes,
+        "rounds_seconds": [round(s, 3) for s in seconds],
+        "passes_per_second": round(keys / best, 1),
+        "per_process": round(keys / best / processes, 1),
+        "passes": [t["passes"] for t in tallies],
+        "changes": sum(t["changes"] for t in tallies),
+    }
+
+
+async def bench_reconciles(args: Any, settings: Settings) -> dict:
+    applications = int(getattr(args, "applications", None) or DEFAULT_APPLICATIONS)
+    rounds = int(getattr(args, "rounds", None) or DEFAULT_ROUNDS)
+    concurrency = int(getattr(args, "concurrency", None) or settings.runtime.concurrency)
+    runtime = {**dataclasses.asdict(settings.runtime), "resync_seconds": NO_RESYNC_SECONDS, "concurrency": concurrency}
+    profile = getattr(args, "profile", None)
+    load = os.getloadavg()[0]
+    async with database.bench_database(database.server_dsn(settings)) as dsn:
+        (tenant,) = await database.seed_tenants(dsn)
+        pool = await create_pool(dsn, min_size=2, max_size=WRITERS)
+        try:
+            started = time.perf_counter()
+            kinds = await _seed(pool, tenant.organisation.id, applications)
+            seeded = time.perf_counter() - started
+            keys = applications * len(kinds)
+            await database.checkpoint(dsn)
+            one = await _measure(dsn, pool, 1, runtime, rounds, keys, profile)
+            two = await _measure(dsn, pool, 2, runtime, rounds, keys, None)
+            version = await database.server_version(dsn)
+        finally:
+            await pool.close()
+    scaling = two["passes_per_second"] / one["passes_per_second"]
+    return {
+        "benchmark": "reconciles",
+        "applications": applications,
+        "kinds": kinds,
+        "keys": keys,
+        "concurrency_per_kind": concurrency,
+        "seed_seconds": round(seeded, 1),
+        "postgres": version,
+        "cpus": os.cpu_count(),
+        "load_average_before": round(load, 2),
+        "runs": [one, two],
+        "scaling": round(scaling, 2),
+        "target": {
+            "per_process": TARGET_PER_PROCESS,
+            "per_process_met": one["passes_per_second"] >= TARGET_PER_PROCESS,
+            "scaling": TARGET_SCALING,
+            "scaling_met": scaling >= TARGET_SCALING,
+        },
+    }
+
+
+def render_reconciles(result: dict) -> str:
+    headers = ["controller processes", "rounds (s)", "passes/s", "per process", "passes by process", "changes"]
+    rows = [
+        [str(r["processes"]), " / ".join(f"{s:.2f}" for s in r["rounds_seconds"]), number(r["passes_per_second"]),
+         number(r["per_process"]), " + ".join(f"{p:,}" for p in r["passes"]), str(r["changes"])]
+        for r in result["runs"]
+    ]  # fmt: skip
+    target = result["target"]
+    return "\n".join([
+        f"berth bench reconciles — {result['applications']:,} converged applications × {len(result['kinds'])} kinds "
+        f"= {result['keys']:,} keys made due at once per round (best round counts); no-change reconcilers over a "
+        f"fake cloud; {result['concurrency_per_kind']} passes in flight per kind per process; PostgreSQL "
+        f"{result['postgres']} on the same {result['cpus']}-CPU machine; 1-min load average before: "
+        f"{result['load_average_before']:g}",
+        "",
+        table(headers, rows),
+        "",
+        f"no-change reconciles/s, one process ≥ {target['per_process']:,.0f}: "
+        f"{result['runs'][0]['passes_per_second']:,.0f}  {verdict(target['per_process_met'])}",
+        f"2 processes vs 1 ≥ {target['scaling']:g}×: {result['scaling']:.2f}×  {verdict(target['scaling_met'])}",
+    ])  # fmt: skip
