@@ -88,5 +88,6 @@ def seed(base_url: str, slug: str, token: str, *, secret_value: str = "s3cr3t-co
         _ok(v1.post(f"/api/v1/configurations/{app['id']}", json={"name": "SECRET", "value": secret_value,
                                                                   "secret": True}))
         seeded.path_values.update(org_slug=slug, project_slug="store", app_slug="api", application_id=app["id"],
+                                  project_id=project["id"],
                                   config_id=str(config["id"]))
     return seeded
