@@ -22,6 +22,7 @@ from reconcilers.aws.autoscaling_plan import (
     ScalingObservation,
     TargetTracking,
 )
+from reconcilers.aws.batched_describes import ScalableTargets
 from reconcilers.aws.calls import call, call_unless_absent
 
 ABSENT_CODES = ("ObjectNotFoundException",)
@@ -71,16 +72,23 @@ def observed_tracking(description: Mapping[str, Any]) -> TargetTracking | None:
     )
 
 
-async def observe_scaling(autoscaling: Any, resource_id: str) -> ScalingObservation:
+async def observe_scaling(
+    autoscaling: Any, resource_id: str, targets: ScalableTargets | None = None
+) -> ScalingObservation:
     """The service's scalable target and every scaling policy on it (two reads, more only
-    past a hundred policies)."""
-    answer = await call(
-        autoscaling.describe_scalable_targets,
-        ServiceNamespace=SERVICE_NAMESPACE,
-        ResourceIds=[resource_id],
-        ScalableDimension=SCALABLE_DIMENSION,
-    )
-    found = [t for t in answer.get("ScalableTargets", ()) if t.get("ResourceId") == resource_id]
+    past a hundred policies; the target's read shared with concurrent passes when
+    `targets` is given)."""
+    if targets is not None:
+        described = await targets.describe(SERVICE_NAMESPACE, resource_id, SCALABLE_DIMENSION)
+        found = [described] if described else []
+    else:
+        answer = await call(
+            autoscaling.describe_scalable_targets,
+            ServiceNamespace=SERVICE_NAMESPACE,
+            ResourceIds=[resource_id],
+            ScalableDimension=SCALABLE_DIMENSION,
+        )
+        found = [t for t in answer.get("ScalableTargets", ()) if t.get("ResourceId") == resource_id]
     target = observed_target(found[0]) if found else None
     policies: list[ObservedPolicy] = []
     token: str | None = None

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from reconcilers.aws.batched_describes import DbInstances, SecurityGroupsByName
 from reconcilers.aws.config import AwsConfig
 from reconcilers.aws.database_apply import DatabaseApplier
 from reconcilers.aws.database_names import (
@@ -100,6 +101,9 @@ class DatabaseReconciler:
         self._clients = clients
         self._config = config
         self._clock = clock
+        # The describes concurrent passes share (one call for many instances / groups).
+        self._instances = DbInstances(clients.rds)
+        self._groups = SecurityGroupsByName(clients.ec2)
 
     async def reconcile(self, ctx: ReconcileContext) -> Result:
         env = await ctx.store.environment(UUID(ctx.key))
@@ -127,7 +131,7 @@ class DatabaseReconciler:
         applier = DatabaseApplier(self._clients, ownership_tags(env))
         done: list[str] = []
         for _ in range(MAX_ROUNDS):
-            observed = await observe_database(self._clients, desired)
+            observed = await observe_database(self._clients, desired, self._instances, self._groups)
             plan = plan_database(desired, observed)
             if not plan.actions:
                 break

@@ -7,6 +7,7 @@ the instance's security group (by name, in the network's VPC) and the instance
 
 from typing import Any
 
+from reconcilers.aws.batched_describes import DbInstances, SecurityGroupsByName
 from reconcilers.aws.calls import call, call_unless_absent
 from reconcilers.aws.database_plan import (
     DatabaseObservation,
@@ -60,7 +61,11 @@ def instance_from_description(description: dict[str, Any]) -> ObservedInstance:
     )
 
 
-async def observe_instance(rds: Any, identifier: str) -> ObservedInstance | None:
+async def observe_instance(rds: Any, identifier: str, shared: DbInstances | None = None) -> ObservedInstance | None:
+    """`shared`: the describe concurrent passes share, when given."""
+    if shared is not None:
+        described = await shared.describe(identifier)
+        return instance_from_description(described) if described else None
     answer = await call_unless_absent(
         rds.describe_db_instances, absent=INSTANCE_ABSENT, DBInstanceIdentifier=identifier
     )
@@ -118,20 +123,32 @@ def ip_permissions(rules: tuple[Permission, ...]) -> list[dict[str, Any]]:
     return result
 
 
-async def observe_security_group(ec2: Any, vpc_id: str | None, name: str) -> ObservedSecurityGroup | None:
-    """By name in the VPC; by name alone when the VPC is not known (a teardown after the network went)."""
-    filters = [_filter("group-name", name), *([_filter("vpc-id", vpc_id)] if vpc_id else [])]
-    answer = await call(ec2.describe_security_groups, Filters=filters)
-    found = answer.get("SecurityGroups") or ()
+async def observe_security_group(
+    ec2: Any, vpc_id: str | None, name: str, shared: SecurityGroupsByName | None = None
+) -> ObservedSecurityGroup | None:
+    """By name in the VPC; by name alone when the VPC is not known (a teardown after the network went).
+    `shared`: the describe concurrent passes share, when given."""
+    if shared is not None:
+        found = list((await shared.describe(vpc_id, [name])).values())
+    else:
+        filters = [_filter("group-name", name), *([_filter("vpc-id", vpc_id)] if vpc_id else [])]
+        answer = await call(ec2.describe_security_groups, Filters=filters)
+        found = answer.get("SecurityGroups") or ()
     if not found:
         return None
     return ObservedSecurityGroup(found[0]["GroupId"], permissions(found[0].get("IpPermissions") or []))
 
 
-async def observe_database(clients: Any, desired: DesiredDatabase) -> DatabaseObservation:
+async def observe_database(
+    clients: Any,
+    desired: DesiredDatabase,
+    instances: DbInstances | None = None,
+    groups: SecurityGroupsByName | None = None,
+) -> DatabaseObservation:
+    """`instances`, `groups`: the describes concurrent passes share, when given."""
     return DatabaseObservation(
         secret=await observe_secret(clients.secretsmanager, desired.secret_name),
         subnet_group=await observe_subnet_group(clients.rds, desired.identifier),
-        security_group=await observe_security_group(clients.ec2, desired.vpc_id, desired.identifier),
-        instance=await observe_instance(clients.rds, desired.identifier),
+        security_group=await observe_security_group(clients.ec2, desired.vpc_id, desired.identifier, groups),
+        instance=await observe_instance(clients.rds, desired.identifier, instances),
     )

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from reconcilers.aws.batched_describes import SecurityGroupsByName
 from reconcilers.aws.drift import Drift, corrects, is_resync
 from reconcilers.aws.environment_network_drift import network_drifts
 from reconcilers.aws.environment_network_apply import (
@@ -99,6 +100,7 @@ class EnvironmentNetworkReconciler:
         self._clients = clients
         self._ec2 = clients.ec2
         self._sd = clients.servicediscovery
+        self._groups = SecurityGroupsByName(clients.ec2)  # one describe for concurrent passes
         self._clock = clock
         self._edge = tuple(edge_cidrs)
 
@@ -161,7 +163,7 @@ class EnvironmentNetworkReconciler:
         self, env: EnvironmentRecord, desired: DesiredNetwork, vpc_id: str, known: Mapping[str, str | None]
     ) -> ObservedNetwork:
         names = [g.name for g in (desired.membership, desired.ingress) if g is not None]
-        groups = await observe_groups(self._ec2, vpc_id, names)
+        groups = await observe_groups(self._ec2, vpc_id, names, self._groups)
         namespace_id = None
         if desired.namespace is not None:
             namespace_id = await find_namespace(self._sd, desired.namespace.name, known.get("namespace"))

@@ -9,6 +9,7 @@ DescribeMountTargetSecurityGroups per available mount target, DescribeSecurityGr
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from reconcilers.aws.batched_describes import SecurityGroupsByName
 from reconcilers.aws.calls import call, call_unless_absent
 from reconcilers.aws.filesystem_plan import (
     AVAILABLE,
@@ -131,11 +132,19 @@ def _group(described: Mapping[str, Any] | None) -> ObservedSecurityGroup | None:
 
 
 async def observe_security_group(
-    ec2: Any, environment_id: str, vpc_id: str | None, recorded_id: str | None = None
+    ec2: Any,
+    environment_id: str,
+    vpc_id: str | None,
+    recorded_id: str | None = None,
+    shared: SecurityGroupsByName | None = None,
 ) -> ObservedSecurityGroup | None:
     """By name inside the VPC; without a VPC (teardown, the network gone), by the id the
-    status recorded, else by name and this environment's tag anywhere."""
+    status recorded, else by name and this environment's tag anywhere. `shared`: the
+    describe by name concurrent passes share, when given."""
     name = {"Name": "group-name", "Values": [security_group_name(environment_id)]}
+    if vpc_id and shared is not None:
+        found = await shared.describe(vpc_id, name["Values"])
+        return _group({"SecurityGroups": list(found.values())})
     if vpc_id:
         filters = [name, {"Name": "vpc-id", "Values": [vpc_id]}]
         return _group(await call(ec2.describe_security_groups, Filters=filters))
@@ -151,10 +160,15 @@ async def observe_security_group(
 
 
 async def observe_filesystem(
-    efs: Any, ec2: Any, environment_id: str, vpc_id: str | None, recorded_group_id: str | None = None
+    efs: Any,
+    ec2: Any,
+    environment_id: str,
+    vpc_id: str | None,
+    recorded_group_id: str | None = None,
+    groups: SecurityGroupsByName | None = None,
 ) -> FilesystemObservation:
     fs = await observe_file_system(efs, environment_id)
-    group = await observe_security_group(ec2, environment_id, vpc_id, recorded_group_id)
+    group = await observe_security_group(ec2, environment_id, vpc_id, recorded_group_id, groups)
     if fs is None:
         return FilesystemObservation(security_group=group)
     return FilesystemObservation(

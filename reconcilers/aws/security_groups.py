@@ -12,6 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from reconcilers.aws.batched_describes import SecurityGroupsByName
 from reconcilers.aws.calls import call, error_code
 from reconcilers.aws.environment_network_plan import ObservedGroup
 from reconcilers.aws.environment_network_rules import Rule, permissions_of, rules_of
@@ -37,16 +38,22 @@ def _filters(vpc_id: str | None, names: Iterable[str]) -> list[dict[str, Any]]:
     return filters
 
 
-async def observe_groups(ec2: Any, vpc_id: str | None, names: Sequence[str]) -> dict[str, ObservedGroup]:
-    """The named groups (one DescribeSecurityGroups), by name; absent ones are missing."""
+async def observe_groups(
+    ec2: Any, vpc_id: str | None, names: Sequence[str], shared: SecurityGroupsByName | None = None
+) -> dict[str, ObservedGroup]:
+    """The named groups (one DescribeSecurityGroups, shared with concurrent passes when
+    `shared` is given), by name; absent ones are missing."""
     if not names:
         return {}
-    answer = await call(ec2.describe_security_groups, Filters=_filters(vpc_id, names))
+    if shared is not None:
+        described = list((await shared.describe(vpc_id, names)).values())
+    else:
+        described = (await call(ec2.describe_security_groups, Filters=_filters(vpc_id, names)))["SecurityGroups"]
     return {
         g["GroupName"]: ObservedGroup(
             g["GroupId"], g["GroupName"], rules_of(g.get("IpPermissions") or (), g["GroupId"])
         )
-        for g in answer["SecurityGroups"]
+        for g in described
     }
 
 
