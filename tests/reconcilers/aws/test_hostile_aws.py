@@ -7,6 +7,8 @@ from dataclasses import replace
 
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from controller.aws_metrics import AWS_CALLS, count_calls
 from controller.bench.aws_limits import Call, HostileAws
@@ -260,3 +262,52 @@ def test_aws_clients_get_a_limiter_at_the_configured_scale(aws_config):
     assert AwsClients(aws_config).rate_limiter is None, "tests against moto run unlimited by default"
     limited = AwsClients(replace(aws_config, aws_rate_scale=0.5))
     assert limited.rate_limiter is not None and limited.rate_limiter.scale == 0.5
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    scale=st.floats(min_value=0.05, max_value=0.95),
+    gaps=st.lists(st.floats(min_value=0, max_value=0.5), min_size=1, max_size=300),
+    row=st.sampled_from(LIMITS),
+)
+def test_whatever_the_arrivals_the_limiter_sends_nothing_aws_would_throttle(scale, gaps, row):
+    """Calls arriving at any times leave the limiter at times AWS's bucket accepts."""
+    call = row[0]
+    clock = Clock()
+    proxy = HostileAws("http://unused", clock=clock)
+    limiter = ClientRateLimiter(scale, clock=clock)
+    kind = call_type(call.service, call.operation, call.query)
+    arrivals, now = [], clock()
+    for gap in gaps:
+        now += gap
+        arrivals.append(now)
+    sends = []
+    for arrival in arrivals:
+        clock.now = arrival
+        sends.append(arrival + limiter._bucket(call.region, kind).reserve())
+    assert sends == sorted(sends), "reservations come due in order"
+    for send in sends:
+        clock.now = send
+        assert proxy.allow(call), (send, arrivals[0])
+
+
+async def test_concurrent_creates_through_the_limiter_in_real_time_are_never_throttled(aws, moto_server, aws_config):
+    """60 creates at once against the proxy on the real clock: 40 go at once, the
+    rest at 4 a second (0.8 × AWS's 5), and AWS's bucket never runs dry."""
+    proxy = HostileAws(moto_server.endpoint)
+    async with serve(proxy) as url:
+        config = replace(aws_config, endpoint_url=url, aws_rate_scale=0.8)
+        async with AwsClients(config, sdk_attempts=1) as clients:
+            await clients.ecs.create_cluster(clusterName="hostile")
+            await clients.ecs.register_task_definition(**TASK)
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            await asyncio.gather(
+                *(
+                    clients.ecs.create_service(cluster="hostile", serviceName=f"s{i}", taskDefinition="hostile:1")
+                    for i in range(60)
+                )
+            )
+            took = loop.time() - started
+    assert sum(proxy.throttled.values()) == 0 and proxy.calls["CreateService"] == 60
+    assert 20 / 4 - 0.3 <= took <= 20 / 4 + 3.0
