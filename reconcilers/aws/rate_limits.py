@@ -161,7 +161,8 @@ class ClientRateLimiter:
 
         async def before_send(request: Any, event_name: str, **_: Any) -> None:
             operation = event_name.rsplit(".", 1)[-1]
-            query = query_of(request.body) if service == "ec2" else None
+            # only an EC2 describe that may be "unfiltered" needs its parameters read
+            query = query_of(request.body) if operation in EC2_UNFILTERED_WHEN_BARE else None
             await self.acquire(region, service, operation, query)
 
         client.meta.events.register("before-send", before_send)
