@@ -64,9 +64,8 @@ def _ok(answer: httpx.Response) -> dict:
 
 
 def seed(base_url: str, slug: str, token: str, *, secret_value: str = "s3cr3t-config-value") -> Seeded:
-    """One v3 application (production + staging with a database and a container secret
-    reference, variables, a scaling policy) and one v1 project/application with a plain and a
-    secret configuration."""
+    """One v3 application (production + staging, a container secret reference, a variable)
+    and one v1 project/application with a plain and a secret configuration."""
     seeded = Seeded(slug, token)
     v3 = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
     v1 = httpx.Client(base_url=base_url, headers={"X-API-Key": token}, timeout=30)
@@ -77,8 +76,7 @@ def seed(base_url: str, slug: str, token: str, *, secret_value: str = "s3cr3t-co
         _ok(v3.post(applications, json={"appName": "shop", "composeDefinition": {"containers": [web]},
                                         "environment": [{"name": "MODE", "value": "prod"}]}))
         environments = f"{applications}/shop/environments"
-        _ok(v3.post(environments, json={"envName": "staging", "minCapacity": 1, "maxCapacity": 2,
-                                        "database": {"engine": "postgres"}}))
+        _ok(v3.post(environments, json={"envName": "staging", "minCapacity": 1, "maxCapacity": 2}))
         seeded.path_values.update(organisation=slug, application="shop", environment="staging", container="web",
                                   variable="MODE")
         project = _ok(v1.post("/api/v1/projects", json={"name": "Store", "slug": "store", "organization_id": slug}))
