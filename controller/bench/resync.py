@@ -36,7 +36,7 @@ from controller.sandbox.aws import SIMULATED_CREDENTIALS
 from controller.settings import Settings
 from controller.store.applications import create_application
 from controller.store.outcomes import Written
-from controller.store.pool import create_pool
+from controller.store.pool import DATABASE_ERRORS, create_pool
 from controller.store.queries import QUERIES
 from controller.store.queue import WorkQueue
 from reconcilers.aws import NETWORK_KEY, NETWORK_KIND, AwsConfig, aws_reconcilers
@@ -146,12 +146,16 @@ async def _converge(pool: asyncpg.Pool, seconds: float) -> float:
     network too, and no key is due soon; the seconds it took."""
     began = time.perf_counter()
     deadline = time.monotonic() + seconds
+    row = {"pairs": 0, "ready": 0}
     while True:
-        row = await pool.fetchrow(CONVERGENCE)
-        network = await pool.fetchval(NETWORK_READY, NETWORK_KIND, NETWORK_KEY)
-        if row["pairs"] and row["ready"] == row["pairs"] and network:
-            if await pool.fetchval(BUSY, QUIET_SECONDS) == 0:
-                return time.perf_counter() - began
+        try:
+            row = await pool.fetchrow(CONVERGENCE)
+            network = await pool.fetchval(NETWORK_READY, NETWORK_KIND, NETWORK_KEY)
+            if row["pairs"] and row["ready"] == row["pairs"] and network:
+                if await pool.fetchval(BUSY, QUIET_SECONDS) == 0:
+                    return time.perf_counter() - began
+        except DATABASE_ERRORS:  # a shared server out of connections for a moment: look again
+            pass
         if time.monotonic() > deadline:
             detail = [f"{r['kind']} ×{r['n']}: {r['conditions'][:300]}" for r in await pool.fetch(NOT_READY)]
             raise RuntimeError(
