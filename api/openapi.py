@@ -7,11 +7,14 @@ from pydantic.json_schema import models_json_schema
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.idempotency import IDEMPOTENT_ROUTES
 from api.operations import Body, Operation
 from api.responses import JSON
 
 REF = "#/components/schemas/{model}"
 V1_PREFIX = "/api/v1/"
+V3_PREFIX = "/api/v3/"
+WRITE_METHODS = frozenset({"put", "patch", "delete"})
 ERROR_MEDIA_TYPE = "application/problem+json"
 PROBLEM = {
     "type": "object",
@@ -58,6 +61,21 @@ def _media_type(code: int) -> str:
     return ERROR_MEDIA_TYPE if code >= 400 else "application/json"
 
 
+def _hardening_answers(op: Operation) -> list[tuple[int, str]]:
+    """What API hardening (api/hardening.py) may answer for any operation of its kind."""
+    answers = []
+    if op.authenticated:
+        answers.append((429, "Over the token's rate limit (RateLimit-* and Retry-After headers)"))
+    if op.request is not None:
+        answers.append((413, "Request body over the size limit"))
+    if op.path.startswith(V3_PREFIX) and op.method in WRITE_METHODS:
+        answers.append((412, "If-Match names a version that is no longer current"))
+    if op.operation_id in IDEMPOTENT_ROUTES:
+        answers += [(409, "A request with this Idempotency-Key is still in flight"),
+                    (422, "This Idempotency-Key was used for another request")]
+    return answers
+
+
 def _parameters(path: str) -> list[dict]:
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
     return [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
@@ -102,6 +120,8 @@ def build_document(operations: Iterable[Operation]) -> dict:
             entry["security"] = [{"APIKeyAuth": []}, {"BearerAuth": []}]
         if op.authenticated:
             entry["responses"].setdefault("401", {"description": "Missing or unknown token", "content": _content(None)})
+        for code, text in _hardening_answers(op):
+            entry["responses"].setdefault(str(code), {"description": text, "content": _content(None)})
         else:
             entry["security"] = []
         paths.setdefault(op.path, {})[op.method] = entry
