@@ -64,6 +64,9 @@ class Worker:
         self._in_flight: dict[uuid.UUID, tuple[Lease, asyncio.Task]] = {}
         self._deadlines: dict[uuid.UUID, float] = {}  # monotonic time a lease may run out
         self._running: dict[str, int] = dict.fromkeys(self._reconcilers, 0)
+        # Passes that ended wait here for the next batched `finish_many` (one commit for many).
+        self._finishing: list[tuple[tuple[Lease, float, int, str | None], asyncio.Future]] = []
+        self._finisher: asyncio.Task | None = None
         for kind, reconciler in self._reconcilers.items():
             metrics.known(kind, getattr(reconciler, "concurrency", settings.concurrency))
 
@@ -192,10 +195,40 @@ class Worker:
             if outcome == "forget":
                 await self._queue.forget(lease)
             else:
-                await self._queue.finish(lease, delay=delay, attempts=attempts, error=error)
+                await self._finish(lease, delay, attempts, error)
         except DATABASE_ERRORS as exc:
             # The lease expires and another pass runs; nothing is lost.
             log.warning("finish_failed", kind=lease.kind, key=lease.key, error=str(exc))
+
+    async def _finish(self, lease: Lease, delay: float, attempts: int, error: str | None) -> None:
+        """Schedule the next pass, batched with every other pass that ends meanwhile:
+        per-pass commits were the no-change reconcile's largest cost (docs/benchmarks.md)."""
+        future = asyncio.get_running_loop().create_future()
+        self._finishing.append(((lease, delay, attempts, error), future))
+        if self._finisher is None or self._finisher.done():
+            self._finisher = asyncio.create_task(self._flush_finishes())
+        await future
+
+    async def _flush_finishes(self) -> None:
+        while self._finishing:
+            batch, self._finishing = self._finishing, []
+            try:
+                await self._queue.finish_many([finished for finished, _ in batch])
+            except DATABASE_ERRORS:
+                # One at a time instead (a batch may meet a multi-row enqueue in a deadlock).
+                for (lease, delay, attempts, error), future in batch:
+                    try:
+                        await self._queue.finish(lease, delay=delay, attempts=attempts, error=error)
+                    except DATABASE_ERRORS as exc:
+                        if not future.done():
+                            future.set_exception(exc)
+                    else:
+                        if not future.done():
+                            future.set_result(None)
+            else:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
 
     async def _record_permanent(self, ctx: PassContext, exc: PermanentError) -> None:
         now = self._clock()

@@ -48,6 +48,20 @@ class WorkQueue:
         )
         return row is not None
 
+    async def finish_many(self, finished: list[tuple[Lease, float, int, str | None]]) -> set[UUID]:
+        """`finish` for many passes in one statement: (lease, delay, attempts, error) each;
+        the tokens whose leases were still held."""
+        rows = await self._pool.fetch(
+            QUERIES.finish_many,
+            [lease.kind for lease, *_ in finished],
+            [lease.key for lease, *_ in finished],
+            [lease.token for lease, *_ in finished],
+            [float(delay) for _, delay, _, _ in finished],
+            [attempts for _, _, attempts, _ in finished],
+            [error for *_, error in finished],
+        )
+        return {r["lease_token"] for r in rows}
+
     async def forget(self, lease: Lease) -> None:
         """The object is gone: drop its key, unless it was written again during the pass
         (then it is due at once instead)."""

@@ -65,3 +65,26 @@ FOR SHARE
 
 -- name: requeue_all
 UPDATE work_queue SET not_before = now(), attempts = 0 WHERE leased_by IS NULL
+
+-- name: finish_many
+-- `finish` for many passes in one statement (one commit): the rows are locked in
+-- key order first, so two such batches cannot deadlock each other.
+WITH done AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::float8[], $5::int[], $6::text[])
+        AS d(kind, key, token, delay, attempts, error)
+), locked AS (
+    SELECT w.kind, w.key FROM work_queue w JOIN done d
+        ON w.kind = d.kind AND w.key = d.key AND w.lease_token = d.token
+    ORDER BY w.kind, w.key
+    FOR UPDATE OF w
+)
+UPDATE work_queue w SET
+    leased_by = NULL, lease_token = NULL, lease_expires = NULL,
+    attempts = d.attempts,
+    last_error = d.error,
+    not_before = CASE WHEN w.dirty THEN now() ELSE now() + make_interval(secs => d.delay) END,
+    enqueued_at = CASE WHEN w.dirty THEN w.enqueued_at ELSE now() + make_interval(secs => d.delay) END,
+    dirty = false
+FROM done d, locked l
+WHERE w.kind = l.kind AND w.key = l.key AND w.kind = d.kind AND w.key = d.key AND w.lease_token = d.token
+RETURNING d.token AS lease_token
