@@ -8,12 +8,14 @@ from schemas.v1.pipeline import PaginationMeta
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
+# The offset `(page - 1) * per_page` must fit PostgreSQL's bigint.
+MAX_PAGE = (2**63 - 1) // MAX_PER_PAGE
 
 
 class PageQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    page: int = Field(1, ge=1, description="The page, from 1")
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="The page, from 1")
     per_page: int = Field(DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE, description="Items per page")
 
     @property
