@@ -20,14 +20,18 @@ class EventType(StrEnum):
     WARNING = "Warning"
 
 
+NO_NUL = r"^[^\x00]*$"
+
+
 class EventsQuery(CamelModel):
     """`?limit&cursor&environment&reason&warning&since`: `cursor` is the `nextCursor` of
     the page before (events older than it); `reason` may list several, comma-separated."""
 
     limit: Annotated[int, Field(ge=1, le=MAX_EVENT_LIMIT)] = DEFAULT_EVENT_LIMIT
     cursor: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None  # an event id: PostgreSQL bigint
-    environment: Annotated[str, Field(min_length=1, max_length=63)] | None = None
-    reason: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
+    # No NUL: PostgreSQL text cannot hold it (the query would fail, not match nothing).
+    environment: Annotated[str, Field(min_length=1, max_length=63, pattern=NO_NUL)] | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=1000, pattern=NO_NUL)] | None = None
     warning: bool | None = None
     since: datetime | None = None
 
