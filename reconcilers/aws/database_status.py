@@ -19,7 +19,7 @@ from reconcilers.aws.database_plan import (
     SecretState,
     connection_fields,
 )
-from schemas.status import Condition, ConditionType, set_condition
+from schemas.status import Condition, judged_conditions
 
 # The injected variable, and the key of the connection secret it comes from.
 INJECTED_KEYS = (
@@ -135,14 +135,4 @@ def judge(
 
 
 def conditions(previous: Sequence[Condition], verdict: Verdict, now: datetime) -> list[Condition]:
-    result = list(previous)
-    for kind, (status, reason, message) in (
-        (ConditionType.READY, verdict.ready),
-        (ConditionType.PROGRESSING, verdict.progressing),
-        (ConditionType.DEGRADED, verdict.degraded),
-    ):
-        result = set_condition(
-            result,
-            Condition(type=kind, status=status, reason=reason, message=message, last_transition_time=now),
-        )
-    return result
+    return judged_conditions(list(previous), verdict.ready, verdict.progressing, verdict.degraded, now)

@@ -13,9 +13,8 @@ from typing import Any
 
 from reconcilers.aws.environment_network_plan import DesiredNetwork, ObservedNetwork
 from reconcilers.aws.environment_network_rules import Rule
-from schemas.status import Condition, ConditionType, set_condition
+from schemas.status import Condition, Judgement, judged_conditions
 
-Judgement = tuple[bool, str, str]  # status, reason, message
 AS_DESIRED: Judgement = (False, "AsDesired", "")
 
 READY = "{scope} scope: security groups {groups}{discovery}"
@@ -98,14 +97,8 @@ def judge(f: NetworkFindings) -> tuple[Judgement, Judgement, Judgement]:
 def conditions(
     previous: Sequence[Condition], judged: Sequence[Judgement], now: datetime
 ) -> list[Condition]:
-    result = list(previous)
-    kinds = (ConditionType.READY, ConditionType.PROGRESSING, ConditionType.DEGRADED)
-    for kind, (status, reason, message) in zip(kinds, judged, strict=True):
-        result = set_condition(
-            result,
-            Condition(type=kind, status=status, reason=reason, message=message, last_transition_time=now),
-        )
-    return result
+    ready, progressing, degraded = judged
+    return judged_conditions(list(previous), ready, progressing, degraded, now)
 
 
 def describe_rules(rules: Sequence[Rule]) -> str:

@@ -13,9 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from reconcilers.aws.capacity import CapacityChoice
-from reconcilers.aws.deployments import COMPLETED, FAILED, IN_PROGRESS, FollowedDeployment
+from reconcilers.aws.deployments import (
+    COMPLETED,
+    FAILED,
+    IN_PROGRESS,
+    FollowedDeployment,
+)
 from reconcilers.aws.service import ObservedService
-from schemas.status import Condition, ConditionType, set_condition
+from schemas.status import Condition, ConditionType, judged_conditions, set_condition
 
 DEPLOYING = "deploying: {actions}"
 ROLLING_OUT = "deployment {id}: {running} of {desired} tasks running"
@@ -100,17 +105,7 @@ def judge(f: EnvironmentFindings) -> Verdict:
 
 
 def conditions(previous: Sequence[Condition], verdict: Verdict, now: datetime) -> list[Condition]:
-    result = list(previous)
-    for kind, (status, reason, message) in (
-        (ConditionType.READY, verdict.ready),
-        (ConditionType.PROGRESSING, verdict.progressing),
-        (ConditionType.DEGRADED, verdict.degraded),
-    ):
-        result = set_condition(
-            result,
-            Condition(type=kind, status=status, reason=reason, message=message, last_transition_time=now),
-        )
-    return result
+    return judged_conditions(list(previous), verdict.ready, verdict.progressing, verdict.degraded, now)
 
 
 def same_reason(

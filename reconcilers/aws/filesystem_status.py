@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from schemas.status import Condition, ConditionType, set_condition
+from schemas.status import Condition, judged_conditions
 
 WAITING_FOR_NETWORK = "waiting for the shared network's subnets"
 WAITING_FOR_WORKLOAD_NETWORK = "waiting for the environment's security groups (environment-network)"
@@ -60,17 +60,7 @@ def deleting(detail: str) -> Verdict:
 
 
 def conditions(previous: Sequence[Condition], verdict: Verdict, now: datetime) -> list[Condition]:
-    result = list(previous)
-    for kind, (status, reason, message) in (
-        (ConditionType.READY, verdict.ready),
-        (ConditionType.PROGRESSING, verdict.progressing),
-        (ConditionType.DEGRADED, verdict.degraded),
-    ):
-        result = set_condition(
-            result,
-            Condition(type=kind, status=status, reason=reason, message=message, last_transition_time=now),
-        )
-    return result
+    return judged_conditions(list(previous), verdict.ready, verdict.progressing, verdict.degraded, now)
 
 
 def outputs(
