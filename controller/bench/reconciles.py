@@ -145,6 +145,7 @@ async def _measure(dsn: str, pool: asyncpg.Pool, processes: int, runtime: dict, 
         "per_process": round(keys / best / processes, 1),
         "passes": [t["passes"] for t in tallies],
         "changes": sum(t["changes"] for t in tallies),
+        "errors": sum(t["errors"] for t in tallies),
     }
 
 
@@ -192,10 +193,10 @@ async def bench_reconciles(args: Any, settings: Settings) -> dict:
 
 
 def render_reconciles(result: dict) -> str:
-    headers = ["controller processes", "rounds (s)", "passes/s", "per process", "passes by process", "changes"]
+    headers = ["controller processes", "rounds (s)", "passes/s", "per process", "passes by process", "changes", "errors"]
     rows = [
         [str(r["processes"]), " / ".join(f"{s:.2f}" for s in r["rounds_seconds"]), number(r["passes_per_second"]),
-         number(r["per_process"]), " + ".join(f"{p:,}" for p in r["passes"]), str(r["changes"])]
+         number(r["per_process"]), " + ".join(f"{p:,}" for p in r["passes"]), str(r["changes"]), str(r["errors"])]
         for r in result["runs"]
     ]  # fmt: skip
     target = result["target"]
