@@ -116,14 +116,14 @@ def build_document(operations: Iterable[Operation]) -> dict:
             str(code): {"description": text, **({"content": _content(model, _media_type(code))} if code != 204 and (model or code >= 400) else {})}
             for code, (text, model) in op.responses.items()
         }
-        if op.authenticated and op.path.startswith(V1_PREFIX):
-            entry["security"] = [{"APIKeyAuth": []}, {"BearerAuth": []}]
-        if op.authenticated:
-            entry["responses"].setdefault("401", {"description": "Missing or unknown token", "content": _content(None)})
         for code, text in _hardening_answers(op):
             entry["responses"].setdefault(str(code), {"description": text, "content": _content(None)})
-        else:
+        if not op.authenticated:
             entry["security"] = []
+        else:
+            entry["responses"].setdefault("401", {"description": "Missing or unknown token", "content": _content(None)})
+            if op.path.startswith(V1_PREFIX):
+                entry["security"] = [{"APIKeyAuth": []}, {"BearerAuth": []}]
         paths.setdefault(op.path, {})[op.method] = entry
     return {
         "openapi": "3.1.0",
