@@ -13,7 +13,6 @@ is pointed at nothing, so only its poll timer (and passes finishing) wake it.
 import asyncio
 import dataclasses
 import os
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -25,12 +24,17 @@ import orjson
 from controller.bench import database
 from controller.bench.api import BODY
 from controller.bench.report import latency_summary, number, table, verdict
+from controller.bench.worker_process import (
+    WORKER_START_SECONDS,
+    start_worker,
+    stop_worker,
+)
 from controller.runtime.settings import RuntimeSettings
 from controller.settings import Settings
 from controller.store.applications import ENVIRONMENT_KINDS, create_application
 from controller.store.kinds import kinds_for
-from controller.store.outcomes import Written
 from controller.store.notify import CoalescingNotifier
+from controller.store.outcomes import Written
 from controller.store.pool import create_pool
 from schemas.desired import EnvironmentSpec
 from schemas.v3.applications import CreateApplicationRequest
@@ -38,9 +42,6 @@ from schemas.v3.applications import CreateApplicationRequest
 TARGET_P99_MS = 25.0
 WRITER_POOL = 4
 NOWHERE = "postgresql://nobody@127.0.0.1:1/nowhere"  # connection refused: no listener
-WORKER_START_SECONDS = 30.0
-WORKER_EXIT_SECONDS = 60.0
-WORKER_FAILED = "the bench worker failed ({reason}); its output:\n{output}"
 UNDRAINED = "SELECT count(*) FROM work_queue WHERE not_before <= now() OR lease_expires IS NOT NULL"
 LISTENING = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'"
 KEYS = "SELECT e.id::text AS key, a.name FROM environments e JOIN applications a ON a.id = e.application_id"
@@ -98,36 +99,10 @@ class Writer:
 
 
 async def _start_worker(dsn: str, runtime: RuntimeSettings, no_notify: bool, output) -> asyncio.subprocess.Process:
-    command = [sys.executable, "-m", "controller.bench.pickup_worker", "--dsn", dsn,
-               "--runtime", orjson.dumps(dataclasses.asdict(runtime)).decode()]  # fmt: skip
+    arguments = ["--dsn", dsn, "--runtime", orjson.dumps(dataclasses.asdict(runtime)).decode()]
     if no_notify:
-        command += ["--listen-dsn", NOWHERE]
-    process = await asyncio.create_subprocess_exec(
-        *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=output
-    )
-    try:
-        line = await asyncio.wait_for(process.stdout.readline(), WORKER_START_SECONDS)
-    except TimeoutError:
-        line = b""
-    if line.strip() != b"ready":
-        process.kill()
-        await process.wait()
-        raise RuntimeError(WORKER_FAILED.format(reason="did not start", output=_read(output)))
-    return process
-
-
-async def _stop_worker(process: asyncio.subprocess.Process, output) -> dict:
-    process.stdin.close()
-    try:
-        out = await asyncio.wait_for(process.stdout.read(), WORKER_EXIT_SECONDS)
-        await asyncio.wait_for(process.wait(), WORKER_EXIT_SECONDS)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise RuntimeError(WORKER_FAILED.format(reason="did not stop", output=_read(output))) from None
-    if process.returncode != 0 or not out.strip():
-        raise RuntimeError(WORKER_FAILED.format(reason=f"exit {process.returncode}", output=_read(output)))
-    return orjson.loads(out.strip().splitlines()[-1])
+        arguments += ["--listen-dsn", NOWHERE]
+    return await start_worker("controller.bench.pickup_worker", arguments, output)
 
 
 async def _until(pool: asyncpg.Pool, query: str, done, seconds: float) -> bool:
@@ -163,7 +138,7 @@ async def bench_pickup(args: Any, settings: Settings) -> dict:
                     wrote_for = time.perf_counter() - began
                     drained = await _until(pool, UNDRAINED, lambda n: n == 0, drain_seconds)
                 finally:
-                    seen = await _stop_worker(worker, output)
+                    seen = await stop_worker(worker, output)
             keys = {r["key"]: r["name"] for r in await pool.fetch(KEYS)}
             version = await database.server_version(dsn)
         finally:

@@ -14,7 +14,6 @@ beyond the run, so each key gets exactly one pass per round.
 import asyncio
 import dataclasses
 import os
-import sys
 import tempfile
 import time
 from typing import Any
@@ -23,9 +22,14 @@ import asyncpg
 import orjson
 
 from controller.bench import database
-from controller.bench.pickup import UNDRAINED, WORKER_EXIT_SECONDS, WORKER_FAILED, WORKER_START_SECONDS, _specs
-from controller.bench.report import number, table, verdict
+from controller.bench.pickup import UNDRAINED, _specs
 from controller.bench.reconciles_worker import ready
+from controller.bench.report import number, table, verdict
+from controller.bench.worker_process import (
+    WORKER_START_SECONDS,
+    start_worker,
+    stop_worker,
+)
 from controller.settings import Settings
 from controller.store.applications import create_application
 from controller.store.kinds import kinds_for
@@ -45,10 +49,6 @@ NOT_DRAINED = "round did not finish within {seconds:g} s"
 KEYS = "SELECT id AS environment_id, generation FROM environments"
 PARK = "UPDATE work_queue SET not_before = now() + interval '1 day'"
 
-
-def _read(output) -> str:
-    output.seek(0)
-    return output.read().decode(errors="replace")[-4000:]
 
 
 async def _seed(pool: asyncpg.Pool, organisation_id: int, applications: int) -> list[str]:
@@ -78,36 +78,10 @@ async def _seed(pool: asyncpg.Pool, organisation_id: int, applications: int) -> 
 
 
 async def _start(dsn: str, runtime: dict, output, profile: str | None) -> asyncio.subprocess.Process:
-    command = [sys.executable, "-m", "controller.bench.reconciles_worker", "--dsn", dsn,
-               "--runtime", orjson.dumps(runtime).decode()]  # fmt: skip
+    arguments = ["--dsn", dsn, "--runtime", orjson.dumps(runtime).decode()]
     if profile:
-        command += ["--profile", profile]
-    process = await asyncio.create_subprocess_exec(
-        *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=output
-    )
-    try:
-        line = await asyncio.wait_for(process.stdout.readline(), WORKER_START_SECONDS * 4)
-    except TimeoutError:
-        line = b""
-    if line.strip() != b"ready":
-        process.kill()
-        await process.wait()
-        raise RuntimeError(WORKER_FAILED.format(reason="did not start", output=_read(output)))
-    return process
-
-
-async def _stop(process: asyncio.subprocess.Process, output) -> dict:
-    process.stdin.close()
-    try:
-        out = await asyncio.wait_for(process.stdout.read(), WORKER_EXIT_SECONDS)
-        await asyncio.wait_for(process.wait(), WORKER_EXIT_SECONDS)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise RuntimeError(WORKER_FAILED.format(reason="did not stop", output=_read(output))) from None
-    if process.returncode != 0 or not out.strip():
-        raise RuntimeError(WORKER_FAILED.format(reason=f"exit {process.returncode}", output=_read(output)))
-    return orjson.loads(out.strip().splitlines()[-1])
+        arguments += ["--profile", profile]
+    return await start_worker("controller.bench.reconciles_worker", arguments, output, WORKER_START_SECONDS * 4)
 
 
 async def _round(pool: asyncpg.Pool) -> float:
@@ -133,7 +107,7 @@ async def _measure(dsn: str, pool: asyncpg.Pool, processes: int, runtime: dict, 
             await _round(pool)  # warm-up: connections, prepared statements, caches
             seconds = [await _round(pool) for _ in range(rounds)]
         finally:
-            tallies = [await _stop(w, o) for w, o in zip(workers, outputs, strict=True)]
+            tallies = [await stop_worker(w, o) for w, o in zip(workers, outputs, strict=True)]
     finally:
         for output in outputs:
             output.close()
