@@ -253,7 +253,6 @@ def _kube_calls_in_code() -> dict[tuple[str, str], set[str]]:
     return needed
 
 
-@pytest.mark.skipif(not (KUBE_CODE / "api.py").exists(), reason="the Kubernetes platform (reconcilers/kube) is not here")
 def test_rbac_grants_every_kubernetes_call_the_code_makes():
     granted = _granted(_one(_render(KUBERNETES / "base"), "ClusterRole", "berth-controller")) if KUBECTL else None
     if granted is None:
