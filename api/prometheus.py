@@ -38,12 +38,25 @@ def route_template(app, scope: Scope) -> str:
     return UNMATCHED
 
 
+def templates_by_endpoint(app) -> dict:
+    """endpoint → its route's template, for endpoints served by exactly one route: the
+    router has already matched the request and left its endpoint in the scope, so most
+    requests need no second pass over the route table."""
+    paths: dict = {}
+    for route in getattr(app, "routes", ()):
+        endpoint = getattr(route, "endpoint", None)
+        if endpoint is not None:
+            paths.setdefault(endpoint, set()).add(getattr(route, "path", UNMATCHED))
+    return {endpoint: next(iter(found)) for endpoint, found in paths.items() if len(found) == 1}
+
+
 class RequestMetrics:
     """ASGI middleware: one count and one latency observation per HTTP request."""
 
     def __init__(self, app: ASGIApp, routes_of: ASGIApp | None = None):
         self._app = app
         self._routes_of = routes_of  # the Starlette app whose route table names the request
+        self._templates: dict | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,9 +74,16 @@ class RequestMetrics:
         try:
             await self._app(scope, receive, sending)
         finally:
-            labels = (route_template(self._routes_of or scope.get("app"), scope), scope["method"], str(status))
+            labels = (self._template(scope), scope["method"], str(status))
             REQUESTS.labels(*labels).inc()
             LATENCY.labels(*labels).observe(time.perf_counter() - started)
+
+    def _template(self, scope: Scope) -> str:
+        app = self._routes_of or scope.get("app")
+        if self._templates is None:
+            self._templates = templates_by_endpoint(app)
+        found = self._templates.get(scope.get("endpoint"))
+        return found if found is not None else route_template(app, scope)
 
 
 async def metrics(_: Request) -> Response:
