@@ -12,18 +12,13 @@ from uuid import UUID
 import asyncpg
 
 from controller.store.kinds import WORKLOAD_KIND, kinds_for
-from controller.store.outcomes import LimitReached, NameTaken, Written
+from controller.store.outcomes import LimitReached, NameTaken, NoApplication, Written
 from controller.store.queries import QUERIES
 from controller.store.versions import Matches, PreconditionFailed, locked_environment_matches
 
 # Environments per application, production and those being deleted included.
 ENVIRONMENT_LIMIT = 5
 NAME_CONSTRAINT = "environments_application_id_name_key"
-
-
-@dataclass(frozen=True, slots=True)
-class NoApplication:
-    pass
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,3 +21,8 @@ class LimitReached:
 @dataclass(frozen=True, slots=True)
 class NameTaken:
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class NoApplication:
+    """The application named is not there (or is another organisation's)."""

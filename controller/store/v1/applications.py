@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-from controller.store.outcomes import Written
+from controller.store.outcomes import NoApplication, Written
 from controller.store.queries import QUERIES
 
 APPLICATION_KIND = "kube-application"
@@ -36,11 +36,6 @@ class NoProject:
 
 @dataclass(frozen=True, slots=True)
 class SlugTaken:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class NoApplication:
     pass
 
 

@@ -7,6 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
+from controller.store.outcomes import NameTaken, NoApplication
 from controller.store.queries import QUERIES
 from controller.store.v1.sealing import Sealer
 
@@ -14,17 +15,7 @@ NAME_CONSTRAINT = "configurations_application_id_name_key"
 
 
 @dataclass(frozen=True, slots=True)
-class NoApplication:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
 class NoConfiguration:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class NameTaken:
     pass
 
 
