@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from contextlib import AsyncExitStack
 
 from controller.aws_metrics import count_calls
+from controller.housekeeping import Retention, keep_house
 from controller.runtime.metrics import serve_metrics
 from controller.runtime.settings import RuntimeSettings
 from controller.runtime.worker import Worker
@@ -32,7 +33,12 @@ async def run_controller(
             if kube.enabled:  # a kubeconfig or the in-cluster service account: the v1 platform
                 api_client = await stack.enter_async_context(kube_api_client(kube))
                 reconcilers += kube_reconcilers(api_client, kube)
-            async with serve_metrics(pool, [r.kind for r in reconcilers], environ):
-                await Worker(pool, dsn, reconcilers, runtime, name=name).run(stop)
+            housekeeping = asyncio.create_task(keep_house(pool, Retention.from_env(environ), stop))
+            try:
+                async with serve_metrics(pool, [r.kind for r in reconcilers], environ):
+                    await Worker(pool, dsn, reconcilers, runtime, name=name).run(stop)
+            finally:
+                housekeeping.cancel()
+                await asyncio.gather(housekeeping, return_exceptions=True)
     finally:
         await pool.close()
