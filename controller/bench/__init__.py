@@ -1,4 +1,4 @@
-"""Benchmarks, run as commands (`berth bench api|pickup|resync|reconciles`), not as timed tests.
+"""Benchmarks, run as commands (`berth bench api|pickup|resync|reconciles|converge`), not as timed tests.
 
 Each makes a fresh database on the configured PostgreSQL server, measures, prints a
 table (or JSON with `--json`), drops the database, and returns its numbers.
@@ -49,6 +49,18 @@ def add_bench_commands(commands: argparse._SubParsersAction) -> None:
     reconciles.add_argument("--profile", default=None, help="cProfile the one-process run into this file")
     for command in (api, pickup, resync, reconciles):
         command.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    converge = bench.add_parser("converge", help="N new applications against the rate-limited proxy vs the floor")
+    converge.add_argument("--applications", type=int, default=1000)
+    converge.add_argument(
+        "--limit-scale", type=float, default=1.0,
+        help="multiply every AWS bucket (burst and refill) in the proxy and the limiter: K times faster (default 1)",
+    )  # fmt: skip
+    converge.add_argument(
+        "--rate-scale", type=float, default=None, help="the client limiter's BERTH_AWS_RATE_SCALE (default 1)"
+    )
+    converge.add_argument("--concurrency", type=int, default=None, help="passes in flight per kind (default 16)")
+    converge.add_argument("--converge-timeout", type=float, default=None, help="seconds (default 2 × N / K + 900)")
+    converge.add_argument("--json", action="store_true", help="print the numbers as JSON")
 
 
 async def run_benchmark(args: Any, settings: Settings) -> dict:
@@ -69,6 +81,10 @@ async def run_benchmark(args: Any, settings: Settings) -> dict:
         from controller.bench.reconciles import bench_reconciles, render_reconciles
 
         result, render = await bench_reconciles(args, settings), render_reconciles
+    elif args.action == "converge":
+        from controller.bench.converge import bench_converge, render_converge
+
+        result, render = await bench_converge(args, settings), render_converge
     else:
         raise ValueError(UNKNOWN.format(action=args.action))
     if getattr(args, "json", False):

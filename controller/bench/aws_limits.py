@@ -113,14 +113,30 @@ class HostileAws:
 
     `calls` counts every call by operation, `throttled` those answered with a
     throttling error, `faulted` those given an injected 5xx or reset.
-    `limits=False` forwards everything (only the injected faults remain)."""
+    `served_by_bucket` / `throttled_by_bucket` count the limited calls by bucket
+    (served: passed on to moto). `limits=False` forwards everything (only the injected
+    faults remain); `limit_scale` multiplies every bucket's burst and refill (a faster
+    AWS of the same shape, for development runs of `berth bench converge`)."""
 
-    def __init__(self, upstream: str, *, clock: Callable[[], float] = time.monotonic, limits: bool = True):
+    def __init__(
+        self,
+        upstream: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        limits: bool = True,
+        limit_scale: float = 1.0,
+    ):
         self.upstream = upstream
         self.limits = limits
+        self.limit_scale = limit_scale
         self.calls: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
         self.faulted: Counter[str] = Counter()
+        self.served_by_bucket: Counter[str] = Counter()
+        self.throttled_by_bucket: Counter[str] = Counter()
+        self.bucket_limits: dict[str, Limit] = {}  # bucket -> its (scaled) limit, once seen
+        self.first_served: dict[str, float] = {}  # bucket -> clock of its first / last served call
+        self.last_served: dict[str, float] = {}
         self._clock = clock
         self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
         self._faults: dict[str, Faults] = {}
@@ -155,12 +171,23 @@ class HostileAws:
         key = (call.account, call.region, kind.bucket)
         bucket = self._buckets.get(key)
         if bucket is None:
-            bucket = self._buckets[key] = TokenBucket(kind.limit, self._clock)
-        return bucket.take()
+            limit = self.limit_of(call)
+            self.bucket_limits[kind.bucket] = limit
+            bucket = self._buckets[key] = TokenBucket(limit, self._clock)
+        if bucket.take():
+            self.served_by_bucket[kind.bucket] += 1
+            now = self._clock()
+            self.first_served.setdefault(kind.bucket, now)
+            self.last_served[kind.bucket] = now
+            return True
+        self.throttled_by_bucket[kind.bucket] += 1
+        return False
 
     def limit_of(self, call: Call) -> Limit | None:
         kind = call_type(call.service, call.operation, call.query)
-        return kind.limit if kind else None
+        if kind is None:
+            return None
+        return Limit(burst=kind.limit.burst * self.limit_scale, rate=kind.limit.rate * self.limit_scale)
 
     # -- ASGI ------------------------------------------------------------------
 

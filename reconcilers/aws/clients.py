@@ -8,7 +8,7 @@ import aioboto3
 from botocore.config import Config
 
 from reconcilers.aws.config import AwsConfig
-from reconcilers.aws.rate_limits import ClientRateLimiter
+from reconcilers.aws.rate_limits import ClientRateLimiter, retry_throttled_sends
 
 SDK_ATTEMPTS = 3  # sends, first one included
 
@@ -38,6 +38,8 @@ class AwsClients:
     `clients.ecs_once` is an ECS client whose botocore makes a single attempt, for
     operations that are neither idempotent nor take a client token
     (RegisterTaskDefinition): sent twice after a lost answer, they would act twice.
+    It does resend a throttled call (`retry_throttled_sends`): a throttling answer
+    proves the call never reached the service.
     """
 
     ecs: Any
@@ -96,6 +98,7 @@ class AwsClients:
             for attribute, service in SERVICES.items():
                 client = await stack.enter_async_context(self._session.client(service, **arguments))
                 setattr(self, attribute, client)
+            retry_throttled_sends(self.ecs_once)
             if self.rate_limiter is not None:
                 for client in (self.ecs_once, *(getattr(self, a) for a in SERVICES)):
                     self.rate_limiter.attach(client)

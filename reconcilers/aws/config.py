@@ -6,7 +6,7 @@ from dataclasses import dataclass
 DEFAULT_REGION = "us-east-1"
 DEFAULT_CLUSTER = "berth"
 DEFAULT_ROLLOUT_POLL_SECONDS = 5.0
-DEFAULT_AWS_RATE_SCALE = 0.8  # berth's share of AWS's request limits (reconcilers.aws.rate_limits)
+DEFAULT_AWS_RATE_SCALE = 1.0  # the most of AWS's request limits berth uses (reconcilers.aws.rate_limits)
 
 HALF_A_NETWORK = "BERTH_SUBNET_IDS and BERTH_SECURITY_GROUP_IDS must be given together"
 NOT_A_FLAG = "{name}={value!r} is not a yes/no value (use true/false, 1/0, yes/no, enabled/disabled)"
@@ -40,7 +40,7 @@ class AwsConfig:
     # own `ipAllow` list.
     edge_cidrs: tuple[str, ...] = ()
     # Client-side request limits at this fraction of AWS's (burst and refill); None: no
-    # limiter. `from_env` sets 0.8 against real AWS, none against a simulated endpoint.
+    # limiter. `from_env` sets 1.0 against real AWS, none against a simulated endpoint.
     aws_rate_scale: float | None = None
 
     def __post_init__(self) -> None:
@@ -57,7 +57,7 @@ class AwsConfig:
         berth's own: BERTH_ECS_CLUSTER, BERTH_SUBNET_IDS, BERTH_SECURITY_GROUP_IDS,
         BERTH_ASSIGN_PUBLIC_IP (default: yes against a simulated endpoint, else no),
         BERTH_ECR_REGISTRY, BERTH_EXECUTION_ROLE_ARN, BERTH_TASK_ROLE_ARN,
-        BERTH_ROLLOUT_POLL_SECONDS, BERTH_EDGE_CIDRS, BERTH_AWS_RATE_SCALE (default: 0.8 against real AWS, no
+        BERTH_ROLLOUT_POLL_SECONDS, BERTH_EDGE_CIDRS, BERTH_AWS_RATE_SCALE (default: 1.0 against real AWS, no
         client-side limit against a simulated endpoint)."""
         endpoint_url = environ.get("AWS_ENDPOINT_URL") or None
         return cls(

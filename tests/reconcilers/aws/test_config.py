@@ -7,7 +7,7 @@ from reconcilers.aws.config import AwsConfig
 
 def test_defaults_are_real_aws_in_us_east_1():
     config = AwsConfig.from_env({})
-    assert config == AwsConfig(aws_rate_scale=0.8)
+    assert config == AwsConfig(aws_rate_scale=1.0)
     assert (config.region, config.cluster_name, config.endpoint_url, config.assign_public_ip) == (
         "us-east-1",
         "berth",
@@ -66,8 +66,8 @@ def test_bad_values_are_refused(environ, message):
 
 
 def test_the_client_side_rate_limit_is_on_against_real_aws_and_off_against_a_simulation():
-    assert AwsConfig.from_env({}).aws_rate_scale == 0.8
+    assert AwsConfig.from_env({}).aws_rate_scale == 1.0
     assert AwsConfig.from_env({"BERTH_AWS_RATE_SCALE": "0.5"}).aws_rate_scale == 0.5
     simulated = {"AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}
     assert AwsConfig.from_env(simulated).aws_rate_scale is None
-    assert AwsConfig.from_env({**simulated, "BERTH_AWS_RATE_SCALE": "1"}).aws_rate_scale == 1.0
+    assert AwsConfig.from_env({**simulated, "BERTH_AWS_RATE_SCALE": "0.8"}).aws_rate_scale == 0.8
