@@ -68,6 +68,7 @@ from reconcilers.aws.task_definition import (
     RegisterTaskDefinition,
     RenderError,
     deployed_image_tag,
+    fingerprint,
     plan_task_definition,
     render_task_definition,
 )
@@ -97,6 +98,7 @@ TORN_DOWN = (
     "{count} task definition revisions deregistered"
 )
 
+TASK_DEFINITION_FINGERPRINT = "taskDefinitionFingerprint"  # status output: `task_definition.fingerprint`
 TASK_DEFINITION_RESOURCE = "ECS task definition family {family}"
 SERVICE_RESOURCE = "ECS service {name}"
 SERVICE_MISSING = "the service itself: gone or draining"
@@ -143,6 +145,14 @@ def service_drift(name: str, actions: Sequence[ServiceAction]) -> Drift:
         f.value for a in actions if isinstance(a, UpdateService) for f in a.fields
     ] or ["forced deployment"]
     return Drift(SERVICE_RESOURCE.format(name=name), tuple(sorted(fields)))
+
+
+def settled_revision(before: Mapping[str, Any], rendered: str) -> str | None:
+    """The revision an earlier pass settled on for a definition of fingerprint `rendered`
+    (registered from it, or found equal to it), if the last pass recorded one."""
+    if before.get(TASK_DEFINITION_FINGERPRINT) != rendered:
+        return None
+    return before.get("taskDefinitionArn") or None
 
 
 def held_rollout(
@@ -207,6 +217,7 @@ class EcsEnvironmentReconciler:
         capacity = environment_capacity(env)  # an invalid spot strategy stops the pass before any write
         try:
             desired_task_definition = render_task_definition(env, self._config, gathered.inputs)
+            rendered = fingerprint(desired_task_definition)
             observation = await observe_environment(
                 self._ecs,
                 self._describer,
@@ -214,6 +225,7 @@ class EcsEnvironmentReconciler:
                 service_name=name,
                 family=desired_task_definition["family"],
                 known_task_definitions={f.task_definition_arn for f in followed},
+                settled_arn=settled_revision(before, rendered),
             )
         except RenderError as exc:
             raise PermanentError("InvalidSpec", str(exc)) from exc
@@ -227,7 +239,8 @@ class EcsEnvironmentReconciler:
         # Nothing asked for a change since the last Ready pass: a difference now is drift.
         resync, report = is_resync(previous, env.generation), not corrects(env.spec)
         latest = observation.latest_task_definition
-        registration = plan_task_definition(desired_task_definition, latest)
+        settled = observation.settled_task_definition
+        registration = None if settled else plan_task_definition(desired_task_definition, latest)
         drifts: list[Drift] = []
         if resync and registration is not None:
             family = desired_task_definition["family"]
@@ -235,6 +248,8 @@ class EcsEnvironmentReconciler:
         if drifts and report:
             task_definition_arn = (latest or {}).get("taskDefinitionArn") or (
                 observation.service.task_definition_arn if observation.service else "")
+        elif settled:
+            task_definition_arn = settled
         else:
             task_definition_arn = await self._ensure_task_definition(ctx, env, registration, latest, done)
         image_tags = {
@@ -304,6 +319,9 @@ class EcsEnvironmentReconciler:
                     **outputs(findings, tracking.followed, cluster, name),
                     "restartsApplied": env.spec.restarts,
                     "logGroupName": log_group_name(env),
+                    # The ARN recorded above is the rendered definition's, unless drift was
+                    # only reported (then it is whatever runs).
+                    TASK_DEFINITION_FINGERPRINT: None if drifts and report else rendered,
                     **({"drift": drift_output(drifts)} if drifts and report else {}),
                 },
             )

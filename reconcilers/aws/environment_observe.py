@@ -1,6 +1,10 @@
 """Observing an environment on ECS: its service and its family's latest ACTIVE revision.
 
-Changes nothing. Returns a frozen snapshot the pure plans work from; `claim` then
+The family is not looked up when the service runs `settled_arn`, the revision an
+earlier pass registered (or found) for the very definition this pass renders (the
+caller compares fingerprints): a revision never changes once registered, so there
+is nothing newer to compare with. A service pointed elsewhere out of band is still
+seen, in the service's own description. Changes nothing. Returns a frozen snapshot the pure plans work from; `claim` then
 keeps only what is the environment's own (by its `berth:environment-id` tag).
 """
 
@@ -32,6 +36,9 @@ class EnvironmentObservation:
     latest_task_definition: Mapping[str, Any] | None  # the family's latest ACTIVE revision
     image_tags: Mapping[str, str] = field(default_factory=dict)  # task-definition ARN → image tag
     name_draining: bool = False  # a service of this name (ours or not) is still DRAINING
+    # The revision the service runs, known to be the rendered definition: the family was
+    # not looked up (`latest_task_definition` is None then).
+    settled_task_definition: str | None = None
 
 
 def family_of(task_definition_arn: str) -> str:
@@ -70,12 +77,17 @@ async def observe_environment(
     service_name: str,
     family: str,
     known_task_definitions: Collection[str] = (),
+    settled_arn: str | None = None,
 ) -> EnvironmentObservation:
     """`known_task_definitions`: ARNs whose image tag berth already holds; the others that
-    the service's deployments run are described once to learn theirs."""
+    the service's deployments run are described once to learn theirs. `settled_arn`: the
+    revision already registered for the rendered definition, if one is known."""
     description = await describe_service(describer, cluster, service_name)
-    latest_arns = await active_revisions(ecs, family, latest_only=True)
-    latest = await describe_task_definition(ecs, latest_arns[0]) if latest_arns else None
+    settled = settled_arn if _runs(description, settled_arn) else None
+    latest: dict[str, Any] | None = None
+    if settled is None:
+        latest_arns = await active_revisions(ecs, family, latest_only=True)
+        latest = await describe_task_definition(ecs, latest_arns[0]) if latest_arns else None
     image_tags: dict[str, str] = {}
     if latest is not None:
         image_tags[latest["taskDefinitionArn"]] = deployed_image_tag(latest)
@@ -83,7 +95,16 @@ async def observe_environment(
         arn = deployment.task_definition_arn
         if arn and arn not in image_tags and arn not in known_task_definitions:
             image_tags[arn] = deployed_image_tag(await describe_task_definition(ecs, arn))
-    return EnvironmentObservation(service=description, latest_task_definition=latest, image_tags=image_tags)
+    return EnvironmentObservation(
+        service=description, latest_task_definition=latest, image_tags=image_tags, settled_task_definition=settled
+    )
+
+
+def _runs(service: ObservedService | None, arn: str | None) -> bool:
+    """The ACTIVE service is on `arn` (its PRIMARY deployment's revision included)."""
+    if not arn or service is None or service.status != ACTIVE or service.task_definition_arn != arn:
+        return False
+    return service.primary is None or service.primary.task_definition_arn == arn
 
 
 def claim(observation: EnvironmentObservation, environment_id: str) -> EnvironmentObservation:

@@ -14,6 +14,8 @@ must not count as a difference, or every pass would register a new revision. A k
 berth starts rendering must be added here too (a test checks that none is dropped).
 """
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -380,6 +382,16 @@ def normalise(task_definition: Mapping[str, Any]) -> dict[str, Any]:
             ),
         }
     )
+
+
+def fingerprint(task_definition: Mapping[str, Any]) -> str:
+    """A stable hash of what berth manages in a task definition (`normalise`): equal for a
+    request and the revision ECS registered from it, different once anything berth
+    renders differs. Recorded with the ARN a pass settled on, so that a later pass that
+    renders the same definition, and finds the service on that ARN, need not look up
+    the family's revisions: a revision never changes once registered."""
+    canonical = json.dumps(normalise(task_definition), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def differences(desired: Mapping[str, Any], latest: Mapping[str, Any] | None) -> tuple[str, ...]:

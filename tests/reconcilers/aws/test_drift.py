@@ -83,16 +83,28 @@ async def test_the_workload_drift_is_corrected_and_recorded(aws, aws_config, dat
     assert (await service(aws, network))["desiredCount"] == 1
 
 
-async def test_a_task_definition_changed_out_of_band_is_registered_again(
+async def test_a_task_definition_changed_out_of_band_is_registered_again_once_the_service_runs_it(
     aws, aws_config, database, clock, simulator, network
 ):
+    """A revision registered into berth's family changes nothing while the service runs
+    berth's (revisions never change; the pass does not look up the family then). Once the
+    service is pointed at it, the spec's definition is registered again and rolled out."""
     database.environments[ENVIRONMENT_ID] = environment()
     await converge(aws, aws_config, database, clock, simulator)
+    ours = status(database).outputs["taskDefinitionArn"]
     described = await aws.ecs.describe_task_definition(taskDefinition=FAMILY, include=["TAGS"])
     latest = described["taskDefinition"]
     keep = ("family", "containerDefinitions", "networkMode", "requiresCompatibilities", "executionRoleArn")
-    await aws.ecs.register_task_definition(  # someone's edit, in berth's own family and tags
+    edited = await aws.ecs.register_task_definition(  # someone's edit, in berth's own family and tags
         **{k: latest[k] for k in keep if k in latest}, cpu="1024", memory="2048", tags=described["tags"]
+    )
+    recording = RecordingClients.around(aws)
+    assert await run_pass(recording, aws_config, database, clock) == Done()
+    assert (recording.ecs.writes(), drift_events(database)) == ([], [])
+    assert (await service(aws, network))["taskDefinition"] == ours
+
+    await aws.ecs.update_service(
+        cluster=network["clusterArn"], service=FAMILY, taskDefinition=edited["taskDefinition"]["taskDefinitionArn"]
     )
     await run_pass(aws, aws_config, database, clock)
     reasons = [(e.reason, e.message.split(" was changed")[0]) for e in drift_events(database)]
