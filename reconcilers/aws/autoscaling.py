@@ -28,7 +28,7 @@ from reconcilers.aws.autoscaling_plan import (
     policy_arns,
     service_resource_id,
 )
-from reconcilers.aws.batched_describes import ScalableTargets
+from reconcilers.aws.batched_describes import ScalableTargets, ScalingPolicies
 from reconcilers.aws.config import AwsConfig
 from reconcilers.aws.naming import workload_name
 from reconcilers.aws.network import utc_now
@@ -90,6 +90,7 @@ class EcsAutoscalingReconciler:
         """`clients`: an entered `AwsClients` (anything with an aioboto3 `autoscaling` client)."""
         self._autoscaling = clients.autoscaling
         self._targets = ScalableTargets(clients.autoscaling)  # one describe for concurrent passes
+        self._policies = ScalingPolicies(clients.autoscaling)  # one namespace listing for a large batch
         self._config = config
         self._clock = clock
 
@@ -119,7 +120,7 @@ class EcsAutoscalingReconciler:
 
     async def _converge(self, ctx: ReconcileContext, env: EnvironmentRecord, resource_id: str) -> Result:
         desired = desired_scaling(env.spec, resource_id)
-        observed = await observe_scaling(self._autoscaling, resource_id, self._targets)
+        observed = await observe_scaling(self._autoscaling, resource_id, self._targets, self._policies)
         actions = plan_scaling(desired, observed)
         arns = policy_arns(observed.policies)
         done = await self._apply(ctx, env, actions, arns)
@@ -166,7 +167,7 @@ class EcsAutoscalingReconciler:
         workload = await ctx.store.outputs(WORKLOAD_KIND, ctx.key)
         resources = self._teardown_resources(env, own, workload)
         for resource_id in resources:
-            observed = await observe_scaling(self._autoscaling, resource_id, self._targets)
+            observed = await observe_scaling(self._autoscaling, resource_id, self._targets, self._policies)
             await self._apply(ctx, env, plan_teardown(resource_id, observed), {})
         message = TORN_DOWN.format(resources=", ".join(resources))
         await ctx.store.record_event(reason="ScalingRemoved", message=message, environment_id=env.id)

@@ -5,6 +5,7 @@ Every action is safe to replay: registering a target or putting a policy again s
 the same values, and deleting what is already gone counts as done.
 """
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,7 +23,7 @@ from reconcilers.aws.autoscaling_plan import (
     ScalingObservation,
     TargetTracking,
 )
-from reconcilers.aws.batched_describes import ScalableTargets
+from reconcilers.aws.batched_describes import ScalableTargets, ScalingPolicies
 from reconcilers.aws.calls import call, call_unless_absent
 
 ABSENT_CODES = ("ObjectNotFoundException",)
@@ -73,41 +74,23 @@ def observed_tracking(description: Mapping[str, Any]) -> TargetTracking | None:
 
 
 async def observe_scaling(
-    autoscaling: Any, resource_id: str, targets: ScalableTargets | None = None
+    autoscaling: Any,
+    resource_id: str,
+    targets: ScalableTargets | None = None,
+    policies: ScalingPolicies | None = None,
 ) -> ScalingObservation:
     """The service's scalable target and every scaling policy on it (two reads, more only
-    past a hundred policies; the target's read shared with concurrent passes when
-    `targets` is given)."""
-    if targets is not None:
-        described = await targets.describe(SERVICE_NAMESPACE, resource_id, SCALABLE_DIMENSION)
-        found = [described] if described else []
-    else:
-        answer = await call(
-            autoscaling.describe_scalable_targets,
-            ServiceNamespace=SERVICE_NAMESPACE,
-            ResourceIds=[resource_id],
-            ScalableDimension=SCALABLE_DIMENSION,
-        )
-        found = [t for t in answer.get("ScalableTargets", ()) if t.get("ResourceId") == resource_id]
-    target = observed_target(found[0]) if found else None
-    policies: list[ObservedPolicy] = []
-    token: str | None = None
-    while True:
-        paging = {"NextToken": token} if token else {}
-        page = await call(autoscaling.describe_scaling_policies, **_where(resource_id), **paging)
-        for found_policy in page.get("ScalingPolicies", ()):
-            # Filtered again: a resource id filter is not necessarily an exact match.
-            if (found_policy.get("ResourceId"), found_policy.get("ScalableDimension")) != (
-                resource_id,
-                SCALABLE_DIMENSION,
-            ):
-                continue
-            name, arn = found_policy["PolicyName"], found_policy["PolicyARN"]
-            policies.append(ObservedPolicy(name, arn, observed_tracking(found_policy)))
-        token = page.get("NextToken")
-        if not token:
-            break
-    return ScalingObservation(target, tuple(policies))
+    past fifty policies; each shared with concurrent passes when `targets` and
+    `policies` are given)."""
+    targets = targets or ScalableTargets(autoscaling, window=0)
+    policies = policies or ScalingPolicies(autoscaling, window=0)
+    described, found = await asyncio.gather(
+        targets.describe(SERVICE_NAMESPACE, resource_id, SCALABLE_DIMENSION),
+        policies.describe(SERVICE_NAMESPACE, resource_id, SCALABLE_DIMENSION),
+    )
+    target = observed_target(described) if described else None
+    observed = tuple(ObservedPolicy(p["PolicyName"], p["PolicyARN"], observed_tracking(p)) for p in found)
+    return ScalingObservation(target, observed)
 
 
 def policy_request(resource_id: str, policy: TargetTracking) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from botocore.exceptions import ClientError
 
+from reconcilers.aws.batched_describes import LogGroups
 from reconcilers.aws.calls import error_code
 from reconcilers.aws.capacity import CapacityChoice, environment_capacity
 from reconcilers.aws.config import AwsConfig
@@ -185,6 +186,7 @@ class EcsEnvironmentReconciler:
         self._config = config
         self._clock = clock
         self._describer = describer or ServiceDescriber(clients.ecs)
+        self._log_groups = LogGroups(clients.logs)  # one listing for concurrent passes
 
     async def reconcile(self, ctx: ReconcileContext) -> Result:
         env = await ctx.store.environment(UUID(ctx.key))
@@ -201,7 +203,7 @@ class EcsEnvironmentReconciler:
         network = await ctx.store.outputs(NETWORK_KIND, NETWORK_KEY)
         if not network_outputs_ready(network):
             return RequeueAfter(NETWORK_WAIT_SECONDS, WAITING_FOR_NETWORK)
-        gathered = await gather_inputs(ctx.store, self._clients, env)
+        gathered = await gather_inputs(ctx.store, self._clients, env, self._log_groups)
         if isinstance(gathered, Blocked):
             await self._write_blocked(ctx, env, gathered)
             return RequeueAfter(gathered.delay, gathered.message)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconcilers.aws.app_secrets import app_secrets_name, observe_app_secrets, store_references, unresolved
+from reconcilers.aws.batched_describes import LogGroups
 from reconcilers.aws.image_repository import ensure_repository
 from reconcilers.aws.log_group import ensure_log_group, log_group_name
 from reconcilers.aws.naming import ownership_tags
@@ -59,8 +60,11 @@ class Gathered:
     actions: tuple[str, ...]  # what was made on the way, for the pass's log and status
 
 
-async def gather_inputs(store: StateStore, clients: Any, env: EnvironmentRecord) -> Gathered | Blocked:
-    """`clients`: an entered `AwsClients` (its `secretsmanager`, `ecr` and `logs`)."""
+async def gather_inputs(
+    store: StateStore, clients: Any, env: EnvironmentRecord, log_groups: LogGroups | None = None
+) -> Gathered | Blocked:
+    """`clients`: an entered `AwsClients` (its `secretsmanager`, `ecr` and `logs`);
+    `log_groups`: the reconciler's batched log group describe."""
     key = str(env.id)
     dependencies = read_dependencies(
         env.spec,
@@ -88,7 +92,8 @@ async def gather_inputs(store: StateStore, clients: Any, env: EnvironmentRecord)
         if created:
             actions.append(REPOSITORY_CREATED.format(name=name))
     group = log_group_name(env)
-    actions.extend(f"{action} {group}" for action in await ensure_log_group(clients.logs, group, ownership_tags(env)))
+    made = await ensure_log_group(clients.logs, group, ownership_tags(env), log_groups)
+    actions.extend(f"{action} {group}" for action in made)
     inputs = WorkloadInputs(
         image_repository=repository,
         app_secrets_arn=secrets_store.arn if secrets_store else None,

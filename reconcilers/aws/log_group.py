@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from reconcilers.aws.batched_describes import LogGroups
 from reconcilers.aws.calls import call, call_unless_absent
 from reconcilers.ports import EnvironmentRecord
 from schemas import log_names
@@ -45,17 +46,19 @@ def plan_log_group(observed: ObservedLogGroup | None) -> tuple[LogGroupAction, .
     return ()
 
 
-async def observe_log_group(logs: Any, name: str) -> ObservedLogGroup | None:
-    answer = await call(logs.describe_log_groups, logGroupNamePrefix=name, limit=50)
-    found = next((g for g in answer.get("logGroups", ()) if g.get("logGroupName") == name), None)
+async def observe_log_group(logs: Any, name: str, groups: LogGroups | None = None) -> ObservedLogGroup | None:
+    """`groups`: a reconciler's batched describe, shared by its concurrent passes."""
+    found = await (groups or LogGroups(logs, window=0)).describe(name)
     if found is None:
         return None
     return ObservedLogGroup(name=name, retention_days=found.get("retentionInDays"))
 
 
-async def ensure_log_group(logs: Any, name: str, tags: Mapping[str, str]) -> tuple[LogGroupAction, ...]:
+async def ensure_log_group(
+    logs: Any, name: str, tags: Mapping[str, str], groups: LogGroups | None = None
+) -> tuple[LogGroupAction, ...]:
     """What it had to do: nothing when the group is there with its retention."""
-    actions = plan_log_group(await observe_log_group(logs, name))
+    actions = plan_log_group(await observe_log_group(logs, name, groups))
     for action in actions:
         if action is LogGroupAction.CREATE:
             try:
