@@ -129,7 +129,9 @@ class Worker:
         task.add_done_callback(finished)
 
     async def _pass(self, reconciler: Reconciler, lease: Lease) -> None:
-        store = CountingStore(KubeFencedStateStore(self._pool, lease.kind, lease.key, lease.token))
+        store = CountingStore(
+            KubeFencedStateStore(self._pool, lease.kind, lease.key, lease.token, preload=lease.preload)
+        )
         ctx = PassContext(lease.kind, lease.key, uuid.uuid4().hex[:16], store)
         started = time.perf_counter()
         outcome, attempts, delay, error = "done", 0, 0.0, None

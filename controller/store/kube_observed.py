@@ -15,6 +15,7 @@ import asyncpg
 
 from controller.store.observed import FencedStateStore
 from controller.store.queries import QUERIES
+from controller.store.queue import Preload
 from controller.store.v1_pipeline import ReleaseMade, deploy_release, snapshot_release
 from controller.store.v1.sealing import SealedValueUnreadable, Sealer, SecretsKeyMissing
 from reconcilers.kube.ports import (
@@ -54,9 +55,15 @@ def _opened(sealer: Sealer, entries: Mapping[str, Mapping[str, Any]], version: i
 
 class KubeFencedStateStore(FencedStateStore):
     def __init__(
-        self, pool: asyncpg.Pool, kind: str, key: str, lease_token: UUID, sealer: Sealer | None = None
+        self,
+        pool: asyncpg.Pool,
+        kind: str,
+        key: str,
+        lease_token: UUID,
+        sealer: Sealer | None = None,
+        preload: Preload | None = None,
     ):
-        super().__init__(pool, kind, key, lease_token)
+        super().__init__(pool, kind, key, lease_token, preload)
         self._sealer = sealer or Sealer.from_environ()
 
     async def kube_application(self, application_id: UUID) -> KubeApplication | None:

@@ -8,6 +8,7 @@ import asyncpg
 from pydantic import ValidationError
 
 from controller.store.queries import QUERIES
+from controller.store.queue import Preload
 from reconcilers.ports import DeploymentRecord, EnvironmentRecord, LeaseLost, StatusUpdate
 from reconcilers.results import PermanentError
 from schemas.desired import EnvironmentSpec
@@ -23,14 +24,37 @@ def _locations(error: ValidationError) -> str:
 
 class FencedStateStore:
     """A `StateStore` bound to one pass's lease: every write first takes a share lock
-    on the pass's queue row, so it commits only while the lease is still held."""
+    on the pass's queue row, so it commits only while the lease is still held.
 
-    def __init__(self, pool: asyncpg.Pool, kind: str, key: str, lease_token: UUID):
+    With the claim's `Preload`, the pass's first `environment(key)` and first
+    `status(kind, key)` are answered from what the claim read under the lease (as
+    fresh as a read at pass start); later calls, and other keys, query as before.
+    """
+
+    def __init__(
+        self, pool: asyncpg.Pool, kind: str, key: str, lease_token: UUID, preload: Preload | None = None
+    ):
         self._pool = pool
         self._kind = kind
         self._key = key
         self._lease_token = lease_token
         self._generations: dict[UUID, int] = {}  # as this pass read them
+        self._preloaded_status = preload is not None
+        self._status_row = preload.status if preload else None
+        self._preloaded_environment = preload is not None and preload.has_environment
+        self._environment_row = preload.environment if preload else None
+
+    def _take_environment(self, environment_id: UUID) -> tuple[bool, dict[str, Any] | None]:
+        if not self._preloaded_environment or str(environment_id) != self._key:
+            return False, None
+        self._preloaded_environment = False  # answered once
+        return True, self._environment_row
+
+    def _take_status(self, kind: str, key: str) -> tuple[bool, Any]:
+        if not self._preloaded_status or kind != self._kind or key != self._key:
+            return False, None
+        self._preloaded_status = False  # answered once
+        return True, self._status_row
 
     @asynccontextmanager
     async def _fenced(self) -> AsyncIterator[asyncpg.Connection]:
@@ -43,7 +67,9 @@ class FencedStateStore:
             yield connection
 
     async def environment(self, environment_id: UUID) -> EnvironmentRecord | None:
-        row = await self._pool.fetchrow(QUERIES.environment_record, environment_id)
+        preloaded, row = self._take_environment(environment_id)
+        if not preloaded:
+            row = await self._pool.fetchrow(QUERIES.environment_record, environment_id)
         if row is None:
             return None
         try:
@@ -70,7 +96,9 @@ class FencedStateStore:
         return None if row is None else row["outputs"]
 
     async def status(self, kind: str, key: str) -> StatusUpdate | None:
-        row = await self._pool.fetchrow(QUERIES.status, kind, key)
+        preloaded, row = self._take_status(kind, key)
+        if not preloaded:
+            row = await self._pool.fetchrow(QUERIES.status, kind, key)
         if row is None:
             return None
         return StatusUpdate(
@@ -83,6 +111,7 @@ class FencedStateStore:
         return await self._pool.fetchval(QUERIES.network_scope_users, scope_key, str(excluding))
 
     async def write_status(self, update: StatusUpdate) -> None:
+        self._preloaded_status = False  # this pass's own write makes the preload stale
         async with self._fenced() as connection:
             await connection.execute(
                 QUERIES.write_status,
@@ -116,6 +145,7 @@ class FencedStateStore:
 
     async def release_environment(self, environment_id: UUID) -> None:
         generation = self._generations.get(environment_id, -1)
+        self._preloaded_status = self._preloaded_environment = False  # both change below
         async with self._fenced() as connection:
             gone = await connection.fetchval(QUERIES.release_environment, environment_id, self._kind, generation)
             if gone:

@@ -1,14 +1,32 @@
 """The work queue's operations, each one named SQL statement."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from controller.store.kinds import ENVIRONMENT_KINDS
 from controller.store.queries import QUERIES
 
 CHANNEL = "berth_work"
+
+
+_ENVIRONMENT_FIELDS = (
+    "id", "application_id", "organisation", "application", "name", "spec", "generation", "deleting", "finalizers",
+)  # as `environment_record` names them  # fmt: skip
+_STATUS_FIELDS = ("observed_generation", "conditions", "outputs")
+
+
+@dataclass(frozen=True, slots=True)
+class Preload:
+    """What the claim read for the pass under its lease: the key's status row of this
+    kind (None: no row) and, for environment kinds, the environment's row (None: none)."""
+
+    status: dict[str, Any] | None
+    environment: dict[str, Any] | None = None
+    has_environment: bool = False  # False: not read (not an environment kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +37,19 @@ class Lease:
     attempts: int
     enqueued_at: datetime
     claimed_at: datetime
+    preload: Preload | None = field(default=None, compare=False, repr=False)
+
+
+def _preload(row: asyncpg.Record, environment_kind: bool) -> Preload | None:
+    if not row["fresh"]:
+        return None  # the row moved on after the claim's snapshot: the pass reads for itself
+    status = {name: row[name] for name in _STATUS_FIELDS} if row["has_status"] else None
+    if not environment_kind:
+        return Preload(status)
+    environment = None
+    if row["id"] is not None:
+        environment = {name: row[name] for name in _ENVIRONMENT_FIELDS}
+    return Preload(status, environment, has_environment=True)
 
 
 class WorkQueue:
@@ -33,11 +64,14 @@ class WorkQueue:
         await self._pool.execute(QUERIES.ensure_queued, kind, key)
 
     async def claim(self, kind: str, limit: int, worker: str, lease_seconds: float) -> list[Lease]:
-        rows = await self._pool.fetch(QUERIES.claim, kind, limit, worker, lease_seconds)
+        """Lease up to `limit` due keys, each with the first reads of its pass (`Preload`)."""
+        environment_kind = kind in ENVIRONMENT_KINDS
+        rows = await self._pool.fetch(QUERIES.claim, kind, limit, worker, lease_seconds, environment_kind)
         return [
-            Lease(kind, r["key"], r["lease_token"], r["attempts"], r["enqueued_at"], r["claimed_at"])
+            Lease(kind, r["key"], r["lease_token"], r["attempts"], r["enqueued_at"], r["claimed_at"],
+                  _preload(r, environment_kind))
             for r in rows
-        ]
+        ]  # fmt: skip
 
     async def finish(
         self, lease: Lease, *, delay: float, attempts: int = 0, error: str | None = None
