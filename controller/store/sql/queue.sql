@@ -86,7 +86,11 @@ WHERE kind = $1 AND key = $2 AND lease_token = $3 AND lease_expires > now()
 FOR SHARE
 
 -- name: requeue_all
-UPDATE work_queue SET not_before = now(), attempts = 0 WHERE leased_by IS NULL
+-- Every unleased key due now. A scheduled key's `enqueued_at` is its (future) due time,
+-- so it becomes now too — else the queue time (claimed_at - enqueued_at) reads negative;
+-- a key already due keeps the time it has waited since.
+UPDATE work_queue SET not_before = now(), attempts = 0, enqueued_at = LEAST(enqueued_at, now())
+WHERE leased_by IS NULL
 
 -- name: finish_many
 -- `finish` for many passes in one statement (one commit): the rows are locked in
