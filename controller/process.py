@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from contextlib import AsyncExitStack
 
 from controller.aws_metrics import count_calls
+from controller.heartbeat import heartbeat, process_name, share_limits
 from controller.housekeeping import Retention, keep_house
 from controller.runtime.metrics import serve_metrics
 from controller.runtime.settings import RuntimeSettings
@@ -35,7 +36,11 @@ async def run_controller(
                 reconcilers += kube_reconcilers(api_client, kube)
             housekeeping = asyncio.create_task(keep_house(pool, Retention.from_env(environ), stop))
             try:
-                async with serve_metrics(pool, [r.kind for r in reconcilers], environ):
+                async with (
+                    serve_metrics(pool, [r.kind for r in reconcilers], environ),
+                    # processes sharing the account share its AWS limits: 1 / (live processes) each
+                    heartbeat(pool, name or process_name(), share_limits(clients.rate_limiter)),
+                ):
                     await Worker(pool, dsn, reconcilers, runtime, name=name).run(stop)
             finally:
                 housekeeping.cancel()
