@@ -8,6 +8,7 @@ ENVIRONMENT_NAMES = {
     "lease_seconds": "BERTH_LEASE_SECONDS",
     "poll_seconds": "BERTH_POLL_SECONDS",
     "resync_seconds": "BERTH_RESYNC_SECONDS",
+    "resync_cohort_seconds": "BERTH_RESYNC_COHORT_SECONDS",
     "concurrency": "BERTH_CONCURRENCY",
     "shutdown_grace_seconds": "BERTH_SHUTDOWN_GRACE_SECONDS",
 }
@@ -18,6 +19,8 @@ class RuntimeSettings:
     lease_seconds: float = 30.0
     poll_seconds: float = 1.0
     resync_seconds: float = 300.0
+    # Resyncs fall due on multiples of this (0: anywhere), so that they arrive in cohorts.
+    resync_cohort_seconds: float = 5.0
     concurrency: int = 16
     shutdown_grace_seconds: float = 20.0
 

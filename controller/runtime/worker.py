@@ -17,7 +17,7 @@ import asyncpg
 import structlog
 
 from controller.runtime import metrics
-from controller.runtime.backoff import failure_delay, resync_delay
+from controller.runtime.backoff import COHORT_JITTER_SECONDS, failure_delay, on_cohort, resync_delay
 from controller.runtime.context import PassContext
 from controller.runtime.pass_events import CountingStore, summarise
 from controller.runtime.listener import listen
@@ -60,6 +60,9 @@ class Worker:
         self.name = name or worker_name()
         self._rng = rng or random.Random()
         self._clock = clock
+        # This process's offset from the shared resync boundaries: its own generator,
+        # so that `rng`'s sequence (which tests replay) is the passes' alone.
+        self._cohort_offset = random.Random().uniform(0.0, COHORT_JITTER_SECONDS)
         self._wake = asyncio.Event()
         self._in_flight: dict[uuid.UUID, tuple[Lease, asyncio.Task]] = {}
         self._deadlines: dict[uuid.UUID, float] = {}  # monotonic time a lease may run out
@@ -144,7 +147,7 @@ class Worker:
                 ctx.bind(requeue_reason=result.reason)
             else:
                 assert isinstance(result, Done), f"{reconciler.kind} returned {result!r}"
-                delay = resync_delay(self._settings.resync_seconds, self._rng)
+                delay = self._resync_delay()
         except LeaseLost:
             outcome = "lease_lost"
         except asyncio.CancelledError:
@@ -157,7 +160,7 @@ class Worker:
             delay = max(exc.delay, failure_delay(attempts, self._rng))
         except PermanentError as exc:
             outcome, error = "permanent_error", f"{exc.reason}: {exc}"
-            delay = resync_delay(self._settings.resync_seconds, self._rng)
+            delay = self._resync_delay()
             try:
                 await self._record_permanent(ctx, exc)
             except LeaseLost:
@@ -187,6 +190,10 @@ class Worker:
         await summarise(store, lease.key, outcome, elapsed, delay=delay, error=error,
                         first_failure=lease.attempts == 0, requeue_reason=ctx.fields.get("requeue_reason"))
         await self._schedule_next(lease, outcome, delay, attempts, error)
+
+    def _resync_delay(self) -> float:
+        drawn = resync_delay(self._settings.resync_seconds, self._rng)
+        return on_cohort(drawn, time.time(), self._settings.resync_cohort_seconds, self._cohort_offset)
 
     async def _schedule_next(
         self, lease: Lease, outcome: str, delay: float, attempts: int, error: str | None

@@ -40,6 +40,7 @@ def fast_settings(**overrides: Any) -> RuntimeSettings:
         lease_seconds=2.0,
         poll_seconds=0.05,
         resync_seconds=3600.0,
+        resync_cohort_seconds=0.0,  # resyncs exactly as drawn (tests replay the draws)
         concurrency=4,
         shutdown_grace_seconds=1.0,
     )
