@@ -51,7 +51,7 @@ from reconcilers.aws.environment_status import (
     outputs,
     same_reason,
 )
-from reconcilers.aws.log_group import delete_log_group, log_group_name
+from reconcilers.aws.log_group import PASSES, delete_log_group, log_group_check_due, log_group_name
 from reconcilers.aws.naming import ownership_tags, workload_name
 from reconcilers.aws.network import NETWORK_KEY, NETWORK_KIND, network_outputs_ready, utc_now
 from reconcilers.aws.service import (
@@ -148,6 +148,23 @@ def service_drift(name: str, actions: Sequence[ServiceAction]) -> Drift:
     return Drift(SERVICE_RESOURCE.format(name=name), tuple(sorted(fields)))
 
 
+def passes_of(previous: StatusUpdate | None) -> int:
+    counted = (previous.outputs if previous else {}).get(PASSES)
+    return counted if isinstance(counted, int) else 0
+
+
+def settled_environment(previous: StatusUpdate | None, env: EnvironmentRecord) -> bool:
+    """The last pass found it converged: Ready at this generation, on this log group,
+    every desired task running."""
+    if not is_resync(previous, env.generation) or previous is None:
+        return False
+    outputs = previous.outputs
+    running, desired = outputs.get("runningCount"), outputs.get("desiredCount")
+    if not isinstance(running, int) or not isinstance(desired, int) or running < desired:
+        return False
+    return outputs.get("logGroupName") == log_group_name(env)
+
+
 def settled_revision(before: Mapping[str, Any], rendered: str) -> str | None:
     """The revision an earlier pass settled on for a definition of fingerprint `rendered`
     (registered from it, or found equal to it), if the last pass recorded one."""
@@ -203,17 +220,23 @@ class EcsEnvironmentReconciler:
         network = await ctx.store.outputs(NETWORK_KIND, NETWORK_KEY)
         if not network_outputs_ready(network):
             return RequeueAfter(NETWORK_WAIT_SECONDS, WAITING_FOR_NETWORK)
-        gathered = await gather_inputs(ctx.store, self._clients, env, self._log_groups)
+        previous = await ctx.store.status(ctx.kind, ctx.key)
+        check = log_group_check_due(ctx.key, passes_of(previous), settled=settled_environment(previous, env))
+        gathered = await gather_inputs(ctx.store, self._clients, env, self._log_groups, check_log_group=check)
         if isinstance(gathered, Blocked):
             await self._write_blocked(ctx, env, gathered)
             return RequeueAfter(gathered.delay, gathered.message)
-        return await self._converge(ctx, env, network, gathered)
+        return await self._converge(ctx, env, network, gathered, previous)
 
     async def _converge(
-        self, ctx: ReconcileContext, env: EnvironmentRecord, network: Mapping[str, Any], gathered: Gathered
+        self,
+        ctx: ReconcileContext,
+        env: EnvironmentRecord,
+        network: Mapping[str, Any],
+        gathered: Gathered,
+        previous: StatusUpdate | None,
     ) -> Result:
         cluster, name = network["clusterArn"], workload_name(env)
-        previous = await ctx.store.status(ctx.kind, ctx.key)
         before = previous.outputs if previous else {}
         followed = [FollowedDeployment.from_output(x) for x in before.get("followedDeployments") or ()]
         capacity = environment_capacity(env)  # an invalid spot strategy stops the pass before any write
@@ -321,6 +344,7 @@ class EcsEnvironmentReconciler:
                     **outputs(findings, tracking.followed, cluster, name),
                     "restartsApplied": env.spec.restarts,
                     "logGroupName": log_group_name(env),
+                    PASSES: passes_of(previous) + 1,
                     # The ARN recorded above is the rendered definition's, unless drift was
                     # only reported (then it is whatever runs).
                     TASK_DEFINITION_FINGERPRINT: None if drifts and report else rendered,

@@ -9,7 +9,7 @@ In order, and stopping at the first that is not there:
    Nothing is changed on AWS then: the revision that would fail to start is not
    registered, and whatever runs now goes on running;
 3. the organisation's ECR repository (when a container's image is internal) and
-   the environment's log group are made if missing.
+   the environment's log group (unless the pass leaves it alone) are made if missing.
 """
 
 from dataclasses import dataclass
@@ -61,10 +61,16 @@ class Gathered:
 
 
 async def gather_inputs(
-    store: StateStore, clients: Any, env: EnvironmentRecord, log_groups: LogGroups | None = None
+    store: StateStore,
+    clients: Any,
+    env: EnvironmentRecord,
+    log_groups: LogGroups | None = None,
+    *,
+    check_log_group: bool = True,
 ) -> Gathered | Blocked:
     """`clients`: an entered `AwsClients` (its `secretsmanager`, `ecr` and `logs`);
-    `log_groups`: the reconciler's batched log group describe."""
+    `log_groups`: the reconciler's batched log group describe; `check_log_group`: false
+    when this pass leaves the log group alone (`log_group.log_group_check_due`)."""
     key = str(env.id)
     dependencies = read_dependencies(
         env.spec,
@@ -92,8 +98,9 @@ async def gather_inputs(
         if created:
             actions.append(REPOSITORY_CREATED.format(name=name))
     group = log_group_name(env)
-    made = await ensure_log_group(clients.logs, group, ownership_tags(env), log_groups)
-    actions.extend(f"{action} {group}" for action in made)
+    if check_log_group:
+        made = await ensure_log_group(clients.logs, group, ownership_tags(env), log_groups)
+        actions.extend(f"{action} {group}" for action in made)
     inputs = WorkloadInputs(
         image_repository=repository,
         app_secrets_arn=secrets_store.arn if secrets_store else None,

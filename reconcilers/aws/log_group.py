@@ -7,6 +7,7 @@ with a 30-day retention, and deletes it when the environment is torn down.
 `plan_log_group` is pure: empty when the group is as wanted.
 """
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,6 +19,11 @@ from reconcilers.ports import EnvironmentRecord
 from schemas import log_names
 
 RETENTION_DAYS = 30
+# A converged environment's pass looks at its log group on one pass in this many (one
+# hour at the 300 s resync), at a phase of its own, so that a resync of all of them
+# describes a twelfth of the groups. See `log_group_check_due`.
+LOG_GROUP_CHECK_EVERY = 12
+PASSES = "passes"  # status output: passes written, the schedule's clock
 ABSENT_CODES = ("ResourceNotFoundException",)
 EXISTS_CODES = ("ResourceAlreadyExistsException",)
 
@@ -44,6 +50,22 @@ def plan_log_group(observed: ObservedLogGroup | None) -> tuple[LogGroupAction, .
     if observed.retention_days != RETENTION_DAYS:
         return (LogGroupAction.SET_RETENTION,)
     return ()
+
+
+def log_group_check_due(key: str, passes: int, *, settled: bool) -> bool:
+    """Whether this pass describes the log group (and puts it back if needed).
+
+    Every pass does, except a resync of a converged environment (`settled`: its last
+    status was Ready at this generation, named this group, and every desired task was
+    running). Those look once every `LOG_GROUP_CHECK_EVERY` passes (`passes`: those
+    its status has counted), at a phase derived from the key. Drift in the group (deleted,
+    retention changed) is then put back within that many resyncs rather than on the
+    next; a deleted group shows sooner, in tasks that cannot start (awslogs needs it):
+    fewer running than desired unsettles the environment, and its next pass looks."""
+    if not settled:
+        return True
+    phase = int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big")
+    return (passes + phase) % LOG_GROUP_CHECK_EVERY == 0
 
 
 async def observe_log_group(logs: Any, name: str, groups: LogGroups | None = None) -> ObservedLogGroup | None:

@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import pytest
 
+from reconcilers.aws.log_group import LOG_GROUP_CHECK_EVERY
 from reconcilers.results import Done
 from tests.fakes.aws import RecordingClients
 from tests.reconcilers.aws.factories import ENVIRONMENT_ID, environment, web_container
@@ -74,23 +75,59 @@ async def test_converged_means_no_writes_anywhere(aws, aws_config, database, clo
     assert status(database).outputs["logGroupName"] == LOG_GROUP
 
 
-async def test_a_log_group_deleted_or_changed_out_of_band_is_put_back(
+async def passes_until_log_group_writes(aws, aws_config, database, clock) -> tuple[int, list[str]]:
+    """Converged passes until one writes to the log group: how many, and its writes."""
+    for count in range(1, LOG_GROUP_CHECK_EVERY + 1):
+        recording = RecordingClients.around(aws)
+        await run_pass(recording, aws_config, database, clock)
+        if recording.logs.writes():
+            return count, recording.logs.writes()
+    raise AssertionError(f"the log group was not put back in {LOG_GROUP_CHECK_EVERY} passes")
+
+
+async def test_a_converged_environment_looks_at_its_log_group_once_every_few_passes(
     aws, aws_config, database, clock, simulator, network
 ):
     database.environments[ENVIRONMENT_ID] = environment()
     await converge(aws, aws_config, database, clock, simulator)
+    looked = []
+    for _ in range(2 * LOG_GROUP_CHECK_EVERY):
+        recording = RecordingClients.around(aws)
+        assert await run_pass(recording, aws_config, database, clock) == Done()
+        looked.append("describe_log_groups" in recording.logs.calls)
+    assert looked.count(True) == 2
+    assert looked.index(True) + LOG_GROUP_CHECK_EVERY == len(looked) - 1 - looked[::-1].index(True)
+
+
+async def test_a_log_group_deleted_or_changed_out_of_band_is_put_back(
+    aws, aws_config, database, clock, simulator, network
+):
+    """Within `LOG_GROUP_CHECK_EVERY` resyncs of a converged environment."""
+    database.environments[ENVIRONMENT_ID] = environment()
+    await converge(aws, aws_config, database, clock, simulator)
 
     await aws.logs.put_retention_policy(logGroupName=LOG_GROUP, retentionInDays=7)
-    recording = RecordingClients.around(aws)
-    await run_pass(recording, aws_config, database, clock)
-    assert recording.logs.writes() == ["put_retention_policy"]
+    count, writes = await passes_until_log_group_writes(aws, aws_config, database, clock)
+    assert writes == ["put_retention_policy"]
+    await converge(aws, aws_config, database, clock, simulator)
 
     await aws.logs.delete_log_group(logGroupName=LOG_GROUP)
+    _, writes = await passes_until_log_group_writes(aws, aws_config, database, clock)
+    assert writes == ["create_log_group", "put_retention_policy"]
+    [group] = (await aws.logs.describe_log_groups(logGroupNamePrefix=LOG_GROUP))["logGroups"]
+    assert group["retentionInDays"] == 30
+
+
+async def test_an_environment_not_converged_looks_at_its_log_group_on_every_pass(
+    aws, aws_config, database, clock, simulator, network
+):
+    database.environments[ENVIRONMENT_ID] = environment()
+    await converge(aws, aws_config, database, clock, simulator)
+    await aws.logs.delete_log_group(logGroupName=LOG_GROUP)
+    database.environments[ENVIRONMENT_ID] = environment(generation=2)  # a spec change: not a resync
     recording = RecordingClients.around(aws)
     await run_pass(recording, aws_config, database, clock)
     assert recording.logs.writes() == ["create_log_group", "put_retention_policy"]
-    [group] = (await aws.logs.describe_log_groups(logGroupNamePrefix=LOG_GROUP))["logGroups"]
-    assert group["retentionInDays"] == 30
 
 
 async def test_desired_count_is_the_autoscalers_within_range_and_clamped_outside(

@@ -2,11 +2,13 @@
 records the revision it settled on and the rendered definition's fingerprint, and the
 service's description (always made) shows whether it still runs that revision."""
 
+import uuid
 from dataclasses import replace
 
 import pytest
 
 from reconcilers.aws.ecs_environment import TASK_DEFINITION_FINGERPRINT
+from reconcilers.aws.log_group import LOG_GROUP_CHECK_EVERY, log_group_check_due
 from reconcilers.aws.task_definition import fingerprint
 from reconcilers.results import Done
 from tests.fakes.aws import RecordingClients
@@ -137,3 +139,15 @@ async def test_without_a_recorded_fingerprint_the_family_is_looked_up_and_then_r
     assert recording.ecs.writes() == []
     assert status(database).outputs[TASK_DEFINITION_FINGERPRINT] == previous.outputs[TASK_DEFINITION_FINGERPRINT]
     assert len(await revisions(aws)) == 1
+
+
+def test_a_wave_of_converged_environments_looks_at_a_twelfth_of_the_log_groups():
+    keys = [str(uuid.UUID(int=n)) for n in range(1200)]
+    for passes in (1, 2, 30):
+        due = sum(log_group_check_due(key, passes, settled=True) for key in keys)
+        assert 60 <= due <= 140  # 1,200 / 12, give or take the phases' spread
+    assert all(log_group_check_due(key, 7, settled=False) for key in keys[:50])
+    key = keys[0]  # each key: once every 12 passes
+    assert [p for p in range(36) if log_group_check_due(key, p, settled=True)][1:] == [
+        p + LOG_GROUP_CHECK_EVERY for p in range(36) if log_group_check_due(key, p, settled=True)
+    ][:2]
