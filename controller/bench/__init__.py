@@ -42,11 +42,16 @@ def add_bench_commands(commands: argparse._SubParsersAction) -> None:
     resync.add_argument("--with-filesystem", action="store_true", help="each application asks for an EFS file system")
     resync.add_argument("--concurrency", type=int, default=None, help="passes in flight per kind (default 16)")
     resync.add_argument("--converge-timeout", type=float, default=None, help="seconds (default 3600)")
-    reconciles = bench.add_parser("reconciles", help="no-change reconciles/s per controller process; 2 processes vs 1")
+    reconciles = bench.add_parser(
+        "reconciles", help="no-change reconciles/s per controller process; 2 (3) processes vs 1"
+    )
     reconciles.add_argument("--applications", type=int, default=None, help="converged applications (default 10,000)")
     reconciles.add_argument("--rounds", type=int, default=None, help="measured rounds per setting (default 2)")
     reconciles.add_argument("--concurrency", type=int, default=None, help="passes in flight per kind (default 16)")
     reconciles.add_argument("--profile", default=None, help="cProfile the one-process run into this file")
+    reconciles.add_argument(
+        "--processes", default=None, help="controller process counts to measure, comma-separated (default 1,2)"
+    )
     for command in (api, pickup, resync, reconciles):
         command.add_argument("--json", action="store_true", help="print the numbers as JSON")
     converge = bench.add_parser("converge", help="N new applications against the rate-limited proxy vs the floor")
@@ -59,6 +64,10 @@ def add_bench_commands(commands: argparse._SubParsersAction) -> None:
         "--rate-scale", type=float, default=None, help="the client limiter's BERTH_AWS_RATE_SCALE (default 1)"
     )
     converge.add_argument("--concurrency", type=int, default=None, help="passes in flight per kind (default 16)")
+    converge.add_argument(
+        "--neighbour", type=float, default=None,
+        help="another caller in the account spends this fraction of the RegisterTaskDefinition refill (default 0)",
+    )  # fmt: skip
     converge.add_argument("--converge-timeout", type=float, default=None, help="seconds (default 2 × N / K + 900)")
     converge.add_argument("--json", action="store_true", help="print the numbers as JSON")
 

@@ -18,6 +18,9 @@ throttling error, or a status condition that mentions throttling — the target 
 
 `--limit-scale K` multiplies every bucket (burst and refill) in the proxy and in the
 limiter's table alike: the same shape K times faster, for development runs.
+`--neighbour F` adds another caller in the account spending F × the RegisterTaskDefinition
+refill (`controller.bench.neighbour`); its served calls count towards that bucket's
+floor (AWS served them too), its throttles are reported apart from berth's.
 """
 
 import asyncio
@@ -34,6 +37,8 @@ import asyncpg
 
 from controller.bench import database
 from controller.bench.aws_limits import HostileAws, serving
+from controller.bench.neighbour import OPERATION as NEIGHBOUR_OPERATION
+from controller.bench.neighbour import Neighbour
 from controller.bench.report import number, table, verdict
 from controller.bench.resync import CONVERGENCE, NETWORK_READY, NOT_READY, _create_applications, _start_aws, _stop_aws
 from controller.logging import configure
@@ -85,6 +90,7 @@ class PassWatch:
         self.outcomes: Counter = Counter()  # (kind, outcome) -> passes
         self.surfaced: Counter = Counter()  # kind -> passes that failed (or requeued) on throttling
         self.examples: list[str] = []
+        self.other_failures: list[str] = []  # the first few passes that failed otherwise
 
 
 class WatchedReconciler:
@@ -104,6 +110,8 @@ class WatchedReconciler:
             self._watch.outcomes[(ctx.kind, type(exc).__name__)] += 1
             if is_throttling(exc):
                 self._surfaced(ctx, f"{type(exc).__name__}: {exc}")
+            elif len(self._watch.other_failures) < 5:
+                self._watch.other_failures.append(f"{ctx.kind} {ctx.key}: {type(exc).__name__}: {str(exc)[:300]}")
             raise
         self._watch.outcomes[(ctx.kind, type(result).__name__)] += 1
         if isinstance(result, RequeueAfter) and THROTTLE_TEXT.search(result.reason):
@@ -177,6 +185,7 @@ async def bench_converge(args: Any, settings: Settings) -> dict:
     limit_scale = float(getattr(args, "limit_scale", None) or 1.0)
     rate_scale = float(getattr(args, "rate_scale", None) or DEFAULT_RATE_SCALE)
     concurrency = int(getattr(args, "concurrency", None) or DEFAULT_CONCURRENCY)
+    neighbour_fraction = float(getattr(args, "neighbour", None) or 0.0)
     # RegisterTaskDefinition (one per application, 1/s) binds: room for that and more.
     timeout = float(getattr(args, "converge_timeout", None) or 2 * applications / limit_scale + TIMEOUT_SLACK_SECONDS)
     args.with_database = args.with_filesystem = False  # what `_create_applications` reads
@@ -195,6 +204,7 @@ async def bench_converge(args: Any, settings: Settings) -> dict:
         aws, moto = await _start_aws(aws_output)
         try:
             proxy = HostileAws(moto, limit_scale=limit_scale)
+            neighbour = Neighbour(proxy, neighbour_fraction)
             limiter = ClientRateLimiter(rate_scale, limit_scale=limit_scale)
             async with serving(proxy) as endpoint:
                 config = AwsConfig.from_env(
@@ -215,6 +225,7 @@ async def bench_converge(args: Any, settings: Settings) -> dict:
                             await WorkQueue(pool).ensure(NETWORK_KIND, NETWORK_KEY)
                             stop = asyncio.Event()
                             worker = asyncio.create_task(Worker(pool, dsn, reconcilers, runtime).run(stop))
+                            other = asyncio.create_task(neighbour.run(stop)) if neighbour_fraction else None
                             try:
                                 began, began_monotonic = time.perf_counter(), time.monotonic()
                                 await _create_applications(pool, tenant.organisation.id, applications, args)
@@ -223,6 +234,8 @@ async def bench_converge(args: Any, settings: Settings) -> dict:
                             finally:
                                 stop.set()
                                 await worker
+                                if other is not None:
+                                    await other
                         version = await database.server_version(dsn)
                     finally:
                         await pool.close()
@@ -246,13 +259,16 @@ async def bench_converge(args: Any, settings: Settings) -> dict:
         "binding_bucket": binding["bucket"] if binding else None,
         "ratio": round(ratio, 4) if ratio is not None else None,
         "buckets": buckets,
-        "throttles_answered": sum(proxy.throttled_by_bucket.values()),
+        "throttles_answered": sum(proxy.throttled_by_bucket.values()) - neighbour.throttled,
+        "neighbour": {"fraction": neighbour_fraction, "operation": NEIGHBOUR_OPERATION,
+                      "served": neighbour.served, "throttled": neighbour.throttled},  # fmt: skip
         "limiter_cuts": sum(b.throttles for b in limiter._buckets.values()),
         "limiter_waited_seconds": round(limiter.waited_seconds, 1),
         "surfaced_passes": surfaced,
         "surfaced_by_kind": dict(watch.surfaced),
         "surfaced_examples": watch.examples,
         "throttling_conditions": len(throttled_keys),
+        "other_failures": watch.other_failures,
         "outcomes": {f"{kind} {outcome}": n for (kind, outcome), n in sorted(watch.outcomes.items())},
         "postgres": version,
         "load_average_before": [round(x, 2) for x in load],
@@ -284,13 +300,19 @@ def render_converge(result: dict) -> str:
         "",
         f"floor {result['floor_seconds']:g} s ({result['binding_bucket']} binds); wall / floor = "
         f"{number(ratio, 3)}  (target ≤ {TARGET_RATIO:g})",
-        f"throttles answered by the proxy (retried inside botocore): {result['throttles_answered']:,}; "
+        *(
+            [f"a neighbour in the account spent {n['fraction']:g} × the {n['operation']} refill: "
+             f"{n['served']:,} served (counted in the floor), {n['throttled']:,} throttled (not counted below)"]
+            if (n := result["neighbour"])["fraction"] else []
+        ),  # fmt: skip
+        f"throttles answered by the proxy to berth (retried inside botocore): {result['throttles_answered']:,}; "
         f"limiter rate cuts {result['limiter_cuts']:,}; calls waited {result['limiter_waited_seconds']:g} s "
         f"in the limiter in all",
         f"throttling SURFACED: {result['surfaced_passes']:,} passes, {result['throttling_conditions']:,} "
         f"conditions (target {TARGET_SURFACED})",
         *(f"  {example}" for example in result["surfaced_examples"]),
         f"passes by outcome: {outcomes}",
+        *(f"  failed otherwise: {failure}" for failure in result["other_failures"]),
         f"target: ratio ≤ {TARGET_RATIO:g} and {TARGET_SURFACED} surfaced: ratio {number(ratio, 3)}, "
         f"{surfaced} surfaced  {verdict(result['target']['met'])}",
     ]
