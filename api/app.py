@@ -3,7 +3,6 @@
 import contextlib
 from collections.abc import AsyncIterator
 
-import asyncpg
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -47,7 +46,7 @@ from api.v1 import deployments as v1_deployments, github as v1_github, images as
 from api.v1 import observability as v1_observability, pipeline as v1_pipeline, releases as v1_releases
 from controller.store.event_feed import EventFeed
 from controller.store.notify import CoalescingNotifier
-from controller.store.pool import create_pool
+from controller.store.pool import CONNECTION_ERRORS, create_pool
 from controller.store.v1.sealing import Sealer
 
 # Each module serves `routes` and describes them in `operations`. The order is the
@@ -84,15 +83,8 @@ ROUTE_MODULES = (
 )
 OPENAPI_ROUTE = Route("/openapi.json", openapi, methods=["GET"])
 
-# Connection-level failures: the database is down or restarting, not a bug.
-UNAVAILABLE_ERRORS = (
-    OSError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.ConnectionDoesNotExistError,
-    asyncpg.InterfaceError,
-    asyncpg.AdminShutdownError,
-    TimeoutError,
-)
+# Connection-level failures: the database is down or restarting, not a bug (503).
+UNAVAILABLE_ERRORS = CONNECTION_ERRORS
 
 
 def create_app(

@@ -5,6 +5,7 @@ notification lost while reconnecting costs at most one poll interval.
 """
 
 import asyncio
+import contextlib
 
 import asyncpg
 import structlog
@@ -31,13 +32,17 @@ async def listen(dsn: str, wake: asyncio.Event, stop: asyncio.Event) -> None:
         try:
             connection.add_termination_listener(lambda _: dropped.set())
             await connection.add_listener(CHANNEL, notified)
+            log.info("listening", channel=CHANNEL)  # after a reconnect too: operators (and tests) see it is back
             wake.set()  # anything sent while we were not listening is due now
             await _first(dropped.wait(), stop.wait())
         except DATABASE_ERRORS as error:
             log.warning("listen_failed", error=str(error))
         finally:
             if not connection.is_closed():
-                await connection.close(timeout=2)
+                # A close on a connection the server just dropped raises: that must not
+                # end this loop, or the worker is left polling alone for good.
+                with contextlib.suppress(*DATABASE_ERRORS):
+                    await connection.close(timeout=2)
         if not stop.is_set():
             await _sleep_unless(stop, RECONNECT_SECONDS)
 

@@ -3,8 +3,23 @@
 import asyncpg
 import orjson
 
-# What a lost or refused database connection raises: retry later, it is not a bug.
-DATABASE_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# What a lost or refused connection raises, whatever the server was doing: refused or reset
+# (OSError, TimeoutError among them), closed under a query (InterfaceError), ended by a
+# shutdown or a crash (57P01-57P03, class 08). asyncpg 0.32 also raises InternalClientError
+# ("cannot switch to state …; another operation (2) is in progress") on a connection a fast
+# shutdown ended at the wrong moment — a few times per shutdown under load; the pool drops
+# that connection once it sees it closed (tests/resilience/test_postgres_restart.py).
+CONNECTION_ERRORS = (
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+)
+# What a database call may raise that is not a bug: retry later.
+DATABASE_ERRORS = (*CONNECTION_ERRORS, asyncpg.PostgresError)
 
 
 def _encode_json(value: object) -> str:
