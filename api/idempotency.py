@@ -14,7 +14,9 @@ Routes opt in by name (`IDEMPOTENT_ROUTES`); a route is listed only once it is k
 that its answer holds no secret value, since answers are kept in PostgreSQL as sent.
 The handler's write and the kept answer are two transactions: if the process dies
 between them the retry after the lease runs the request again, and the create answers
-as a repeated create does (409, name taken).
+as a repeated create does (409, name taken). If the database goes away between them the
+client still gets the handler's answer (not a 503 for a write that committed); only its
+replay is not kept. A request refused 503 before its key was claimed runs on its retry.
 """
 
 import hashlib
@@ -28,6 +30,7 @@ from starlette.responses import Response
 from api.auth import api_key
 from api.problems import Problem
 from controller.store import idempotency as store
+from controller.store.pool import CONNECTION_ERRORS
 
 log = structlog.get_logger("berth.api")
 
@@ -140,9 +143,15 @@ class Idempotency:
             for name, value in response.raw_headers
             if name.decode("latin-1").lower() not in NOT_KEPT
         ]
-        await store.complete(
-            pool, organisation_id, key, claimed, store.Answered(response.status_code, headers, bytes(response.body))
-        )
+        try:
+            await store.complete(
+                pool, organisation_id, key, claimed, store.Answered(response.status_code, headers, bytes(response.body))
+            )
+        except CONNECTION_ERRORS as error:
+            # The write committed; a 503 now would send the client to retry a create that
+            # happened (and, past the lease, to a 409 "name taken"). It gets the answer; only
+            # the replay is lost, and the lease frees the key.
+            log.warning("idempotency_answer_not_kept", error=str(error))
         return response
 
     async def _purge_now_and_then(self, pool) -> None:

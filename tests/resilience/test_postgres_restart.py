@@ -41,12 +41,12 @@ import httpx
 import pytest
 
 from controller.store.databases import create_database, migrate_database
+from api.app import create_app
 from controller.store.organisations import add_token, create_organisation, new_token
 from tests.e2e.conftest import AWS_ENVIRONMENT, FAST
 from tests.e2e.test_lifecycle import running
 from tests.resilience.private_postgres import PrivatePostgres
-
-pytestmark = pytest.mark.slow
+from tests.serving import serve
 
 ORGANISATION = "acme"
 APPLICATIONS = f"/api/v3/organizations/{ORGANISATION}/applications"
@@ -212,6 +212,7 @@ async def private_postgres():
     await asyncio.to_thread(server.remove)
 
 
+@pytest.mark.slow
 async def test_postgres_restarted_under_write_load_loses_nothing(private_postgres, aws_proxy, rollouts, tmp_path):
     server = private_postgres
     dsn = await create_database(server.dsn, "berth")
@@ -396,3 +397,29 @@ async def check_acknowledged(dsn: str, ledger: Ledger) -> None:
 
 def seq_of(environment_spec: dict) -> int:
     return int({v["name"]: v["value"] for v in environment_spec["variables"]}["SEQ"])
+
+
+SHUT_DOWN_WHEN_KEPT = """
+CREATE FUNCTION shut_down() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'terminating connection due to administrator command' USING ERRCODE = '57P01';
+END $$;
+CREATE TRIGGER shut_down_when_kept BEFORE UPDATE ON idempotency_keys
+    FOR EACH ROW WHEN (NEW.completed) EXECUTE FUNCTION shut_down();
+"""
+
+
+async def test_a_create_whose_kept_answer_meets_a_shutdown_answers_201(database_url, pool):
+    """The create commits, then keeping its answer fails as a shutdown fails a statement
+    (SQLSTATE 57P01, raised here by a trigger): the client gets its 201, not a 503 that
+    would send it to retry a create that happened."""
+    await pool.execute(SHUT_DOWN_WHEN_KEPT)
+    organisation = await create_organisation(pool, ORGANISATION, 10)
+    token = new_token()
+    await add_token(pool, organisation, token)
+    async with serve(create_app(database_url)) as url, \
+            httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}) as api:
+        created = await api.post(APPLICATIONS, json=body("kept", 1), headers={"Idempotency-Key": "kept-1"})
+    assert created.status_code == 201, created.text
+    assert await pool.fetchval("SELECT count(*) FROM applications WHERE name = 'kept'") == 1
+    assert await pool.fetchval("SELECT completed FROM idempotency_keys WHERE key = 'kept-1'") is False
