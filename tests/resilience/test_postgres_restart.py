@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -252,8 +253,12 @@ async def test_postgres_restarted_under_write_load_loses_nothing(private_postgre
             try:
                 await asyncio.sleep(LOAD_BEFORE_SECONDS)
                 idempotent = body("idempotent", 1)
-                for mode in ("fast", "immediate"):
-                    figures[mode], recovered = await outage(server, mode, api, ledger, logs["controller"], idempotent)
+                for mode in ("fast", "immediate", "backend killed"):
+                    if mode == "backend killed":
+                        figures[mode], recovered = await crash(dsn, ledger, logs["controller"])
+                    else:
+                        figures[mode], recovered = await outage(server, mode, api, ledger, logs["controller"],
+                                                                idempotent)
                     await asyncio.sleep(LOAD_BETWEEN_SECONDS)
                     # The pool recovers at once: no stale connection fails a request sent later.
                     later = ledger.sent_after(recovered)
@@ -346,6 +351,37 @@ async def outage(server: PrivatePostgres, mode: str, api: httpx.AsyncClient, led
         "api_write_ok_after_start_s": round(recovered - started, 3),
         "readyz_200_after_start_s": round(ready_at - started, 3),
         "controller_listening_after_start_s": round(listened_wall - started_wall, 3),
+    }, recovered
+
+
+async def crash(dsn: str, ledger: Ledger, controller_log: Path) -> tuple[dict, float]:
+    """SIGKILL one server process: PostgreSQL ends every session ("terminating connection
+    because of crash of another server process"), replays the WAL and takes connections
+    again by itself. Nobody starts anything; the API and the controller must notice alone."""
+    listened_before = len(logged(controller_log, "listening"))
+    async with connected(dsn) as connection:
+        victim = await connection.fetchval(
+            "SELECT pid FROM pg_stat_activity WHERE datname = 'berth' AND backend_type = 'client backend'"
+            " AND pid <> pg_backend_pid() ORDER BY backend_start LIMIT 1")
+    answers_before = len(ledger.statuses)
+    os.kill(victim, signal.SIGKILL)
+    killed, killed_wall = time.monotonic(), time.time()
+
+    async def answering() -> bool:
+        return ledger.first_success_after(killed) is not None
+
+    await until(answering, RECOVERY_SECONDS, "writes succeed again after a server process was killed")
+
+    async def relistening() -> bool:
+        return len(logged(controller_log, "listening")) > listened_before
+
+    await until(relistening, RECOVERY_SECONDS, "the controller listens again after the crash")
+    recovered = ledger.first_success_after(killed)
+    listened_wall = datetime_seconds(logged(controller_log, "listening")[-1]["timestamp"])
+    return {
+        "writes_503": sum(1 for _, _, status in ledger.statuses[answers_before:] if status == 503),
+        "api_write_ok_after_kill_s": round(recovered - killed, 3),
+        "controller_listening_after_kill_s": round(listened_wall - killed_wall, 3),
     }, recovered
 
 
