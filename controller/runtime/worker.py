@@ -6,6 +6,7 @@ processes; each kind has its own bound on passes in flight here.
 """
 
 import asyncio
+import math
 import random
 import socket
 import time
@@ -30,6 +31,12 @@ from reconcilers.results import Done, Forget, PermanentError, RequeueAfter, Temp
 from schemas.status import Condition, ConditionType, set_condition
 
 log = structlog.get_logger("berth.controller")
+
+# A kind whose last claim filled every slot has a backlog: it claims again once half its
+# slots are free, or this long after the first one freed, so that passes arrive in waves
+# (and their cloud reads batch) instead of one or two at a time. A kind with no backlog
+# claims at once, so a write's pass starts without this wait.
+WAVE_WAIT_SECONDS = 0.02
 
 # A pass stops by this fraction of its lease unless renewed: the lease began in
 # PostgreSQL before our clock read `asked`, and must not run out under a live pass.
@@ -67,6 +74,8 @@ class Worker:
         self._in_flight: dict[uuid.UUID, tuple[Lease, asyncio.Task]] = {}
         self._deadlines: dict[uuid.UUID, float] = {}  # monotonic time a lease may run out
         self._running: dict[str, int] = dict.fromkeys(self._reconcilers, 0)
+        self._backlog: dict[str, bool] = dict.fromkeys(self._reconcilers, False)
+        self._freed_at: dict[str, float] = {}  # kind -> when its first slot freed in a backlog
         # Passes that ended wait here for the next batched `finish_many` (one commit for many).
         self._finishing: list[tuple[tuple[Lease, float, int, str | None], asyncio.Future]] = []
         self._finisher: asyncio.Task | None = None
@@ -89,31 +98,43 @@ class Worker:
             while not stop.is_set():
                 self._wake.clear()
                 try:
-                    more_due = await self._claim_all()
+                    more_due, wave_in = await self._claim_all()
                 except DATABASE_ERRORS as error:
                     log.warning("claim_failed", worker=self.name, error=str(error))
-                    more_due = False
+                    more_due, wave_in = False, None
                 if not more_due:
-                    await _first_of(self._wake, stop, timeout=self._settings.poll_seconds)
+                    poll = self._settings.poll_seconds
+                    await _first_of(self._wake, stop, timeout=poll if wave_in is None else min(wave_in, poll))
         finally:
             await self._drain()
             stop_helpers.set()
             await asyncio.gather(*helpers, return_exceptions=True)
             log.info("controller_stopped", worker=self.name)
 
-    async def _claim_all(self) -> bool:
-        """Fill free slots of every kind; True when a kind filled up (more may be due)."""
-        filled = False
+    async def _claim_all(self) -> tuple[bool, float | None]:
+        """Fill free slots of every kind, in waves while a kind has a backlog. Returns
+        whether a kind filled up (more may be due) and, when a kind is waiting for its
+        wave, the seconds until its timer runs out."""
+        filled, wave_in = False, None
         for kind, reconciler in self._reconcilers.items():
-            free = getattr(reconciler, "concurrency", self._settings.concurrency) - self._running[kind]
+            concurrency = getattr(reconciler, "concurrency", self._settings.concurrency)
+            free = concurrency - self._running[kind]
             if free <= 0:
                 continue
+            if self._backlog[kind] and self._running[kind] and free < math.ceil(concurrency / 2):
+                waited = time.monotonic() - self._freed_at.setdefault(kind, time.monotonic())
+                if waited < WAVE_WAIT_SECONDS:
+                    remaining = WAVE_WAIT_SECONDS - waited
+                    wave_in = remaining if wave_in is None else min(wave_in, remaining)
+                    continue
             asked = time.monotonic()
             leases = await self._queue.claim(kind, free, self.name, self._settings.lease_seconds)
             for lease in leases:
                 self._start(reconciler, lease, asked)
+            self._backlog[kind] = len(leases) == free
+            self._freed_at.pop(kind, None)
             filled |= len(leases) == free
-        return filled
+        return filled, wave_in
 
     def _start(self, reconciler: Reconciler, lease: Lease, asked: float) -> None:
         self._running[lease.kind] += 1
@@ -124,6 +145,8 @@ class Worker:
 
         def finished(_: asyncio.Task) -> None:
             self._running[lease.kind] -= 1
+            if self._backlog[lease.kind]:
+                self._freed_at.setdefault(lease.kind, time.monotonic())
             metrics.released(lease.kind)
             self._in_flight.pop(lease.token, None)
             self._deadlines.pop(lease.token, None)
