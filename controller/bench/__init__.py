@@ -40,7 +40,11 @@ def add_bench_commands(commands: argparse._SubParsersAction) -> None:
     resync.add_argument("--applications", type=int, default=1000)
     resync.add_argument("--with-database", action="store_true", help="each application asks for an RDS instance")
     resync.add_argument("--with-filesystem", action="store_true", help="each application asks for an EFS file system")
-    resync.add_argument("--concurrency", type=int, default=None, help="passes in flight per kind (default 16)")
+    resync.add_argument(
+        "--concurrency", type=int, default=None,
+        help="passes in flight for every kind (default: each kind's own, as in the product: 16, or 64 "
+        "for the kinds whose reads are batched)",
+    )  # fmt: skip
     resync.add_argument("--converge-timeout", type=float, default=None, help="seconds (default 3600)")
     reconciles = bench.add_parser(
         "reconciles", help="no-change reconciles/s per controller process; 2 (3) processes vs 1"

@@ -182,7 +182,10 @@ async def _resync(pool: asyncpg.Pool, ledger: Ledger) -> tuple[set[tuple[str, st
 
 async def bench_resync(args: Any, settings: Settings) -> dict:
     args.applications = int(getattr(args, "applications", None) or DEFAULT_APPLICATIONS)
-    concurrency = int(getattr(args, "concurrency", None) or DEFAULT_CONCURRENCY)
+    # Given: every kind runs this many passes at once; else each its product setting
+    # (the runtime's default, or the reconciler's own `concurrency`).
+    args.concurrency = int(getattr(args, "concurrency", None) or 0) or None
+    concurrency = args.concurrency or DEFAULT_CONCURRENCY
     args.converge_timeout = float(getattr(args, "converge_timeout", None) or DEFAULT_CONVERGE_SECONDS)
     args.with_database = bool(getattr(args, "with_database", False))
     args.with_filesystem = bool(getattr(args, "with_filesystem", False))
@@ -221,6 +224,10 @@ async def _measure(args: Any, settings: Settings, runtime: RuntimeSettings, ledg
                 await _create_applications(pool, tenant.organisation.id, applications, args)
                 async with CountingClients(config, session, ledger=ledger) as clients:
                     reconcilers = [CountedReconciler(r, ledger) for r in aws_reconcilers(clients, config)]
+                    for reconciler in reconcilers:
+                        if args.concurrency:
+                            reconciler.concurrency = args.concurrency
+                    per_kind = {r.kind: getattr(r, "concurrency", concurrency) for r in reconcilers}
                     await WorkQueue(pool).ensure(NETWORK_KIND, NETWORK_KEY)
                     stop = asyncio.Event()
                     worker = asyncio.create_task(Worker(pool, dsn, reconcilers, runtime).run(stop))
@@ -240,7 +247,7 @@ async def _measure(args: Any, settings: Settings, runtime: RuntimeSettings, ledg
         "applications": applications,
         "with_database": args.with_database,
         "with_filesystem": args.with_filesystem,
-        "concurrency_per_kind": concurrency,
+        "concurrency_per_kind": per_kind,
         "converge_seconds": round(converged_in, 1),
         "converge_calls": converge_calls,
         "resync_wall_seconds": round(resync_wall, 2),
@@ -302,6 +309,12 @@ def _result(ledger: Ledger, run: dict) -> dict:
     }
 
 
+def _concurrency(per_kind: dict | int) -> str:
+    if isinstance(per_kind, int):
+        return str(per_kind)
+    return ", ".join(f"{kind} {n}" for kind, n in sorted(per_kind.items()))
+
+
 def render_resync(result: dict) -> str:
     kinds = [
         [kind, number(k["passes"]), number(k["reads"]), number(k["writes"]),
@@ -324,7 +337,7 @@ def render_resync(result: dict) -> str:
         f"berth bench resync — {result['applications']:,} converged applications"
         f"{' with ' + ' and '.join(with_kinds) if with_kinds else ''}; {result['keys']:,} keys; "
         f"moto + ECS rollout simulator in a separate process; real Worker and reconcilers, "
-        f"concurrency {result['concurrency_per_kind']} per kind; PostgreSQL {result['postgres']}; "
+        f"passes in flight per kind: {_concurrency(result['concurrency_per_kind'])}; PostgreSQL {result['postgres']}; "
         f"1-min load average before: {result['load_average_before']:g}",
         f"converged in {result['converge_seconds']:g} s ({result['converge_calls']:,} AWS calls); "
         f"one full resync took {result['resync_wall_seconds']:g} s",

@@ -28,7 +28,7 @@ from reconcilers.aws.autoscaling_plan import (
     policy_arns,
     service_resource_id,
 )
-from reconcilers.aws.batched_describes import ScalableTargets, ScalingPolicies
+from reconcilers.aws.batched_describes import BATCHED_PASSES_IN_FLIGHT, ScalableTargets, ScalingPolicies
 from reconcilers.aws.config import AwsConfig
 from reconcilers.aws.naming import workload_name
 from reconcilers.aws.network import utc_now
@@ -85,6 +85,7 @@ def outputs(
 
 class EcsAutoscalingReconciler:
     kind = KIND
+    concurrency = BATCHED_PASSES_IN_FLIGHT  # passes in flight: more share each batched describe
 
     def __init__(self, clients: Any, config: AwsConfig, clock: Callable[[], datetime] = utc_now):
         """`clients`: an entered `AwsClients` (anything with an aioboto3 `autoscaling` client)."""

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from botocore.exceptions import ClientError
 
-from reconcilers.aws.batched_describes import LogGroups
+from reconcilers.aws.batched_describes import BATCHED_PASSES_IN_FLIGHT, LogGroups
 from reconcilers.aws.calls import error_code
 from reconcilers.aws.capacity import CapacityChoice, environment_capacity
 from reconcilers.aws.config import AwsConfig
@@ -187,6 +187,7 @@ def held_rollout(
 
 class EcsEnvironmentReconciler:
     kind = KIND
+    concurrency = BATCHED_PASSES_IN_FLIGHT  # passes in flight: more share each batched describe
 
     def __init__(
         self,

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from reconcilers.aws.batched_describes import SecurityGroupsByName
+from reconcilers.aws.batched_describes import BATCHED_PASSES_IN_FLIGHT, SecurityGroupsByName
 from reconcilers.aws.drift import Drift, corrects, is_resync
 from reconcilers.aws.environment_network_drift import network_drifts
 from reconcilers.aws.environment_network_apply import (
@@ -87,6 +87,7 @@ def service_id_of(arn: str | None) -> str | None:
 
 class EnvironmentNetworkReconciler:
     kind = KIND
+    concurrency = BATCHED_PASSES_IN_FLIGHT  # passes in flight: more share each batched describe
 
     def __init__(
         self,

@@ -40,6 +40,7 @@ async def test_resync_counts_every_key_once_and_no_writes(pg_admin, tmp_path, ca
     assert result["total"]["writes"] == 0, [o for o in result["operations"] if not o["read"]]
     assert result["total"]["reads"] > 0
     assert result["total"]["reads_per_app"] == round(result["total"]["reads"] / 3, 3)
+    assert set(result["concurrency_per_kind"].values()) == {4}  # `--concurrency` sets every kind's
     printed = capsys.readouterr().out
     assert "berth bench resync" in printed and "reads/app" in printed
 
