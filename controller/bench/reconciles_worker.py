@@ -13,7 +13,8 @@ counted: a converged run must count none.
 Prints "ready" once the fake cloud is seeded and the pool is up; when its stdin
 closes, stops the worker and prints one JSON object:
 {"passes": n, "changes": n, "errors": n, "first": t, "last": t} (`time.time()` of the first and
-last pass start).
+last pass start), and with `--record` also "record": [[kind, key, start, end], ...], every
+pass's `time.time()` at its start and end, for checking that no key ran on two processes at once.
 """
 
 import argparse
@@ -69,6 +70,16 @@ class NoChange:
         self._tally = tally
 
     async def reconcile(self, ctx: ReconcileContext) -> Result:
+        record = self._tally.get("record")
+        if record is None:
+            return await self._reconcile(ctx)
+        started = time.time()
+        try:
+            return await self._reconcile(ctx)
+        finally:
+            record.append([ctx.kind, ctx.key, started, time.time()])
+
+    async def _reconcile(self, ctx: ReconcileContext) -> Result:
         now = time.time()
         self._tally["first"] = self._tally["first"] or now
         self._tally["last"] = now
@@ -97,8 +108,8 @@ async def _until_stdin_closes() -> None:
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.buffer.read)
 
 
-async def run(dsn: str, settings: RuntimeSettings) -> dict:
-    tally = {"passes": 0, "changes": 0, "errors": 0, "first": 0.0, "last": 0.0}
+async def run(dsn: str, settings: RuntimeSettings, *, record: bool = False) -> dict:
+    tally = {"passes": 0, "changes": 0, "errors": 0, "first": 0.0, "last": 0.0, **({"record": []} if record else {})}
     # Few connections: the database has as many cores as this machine (and, in CI, other users).
     pool = await create_pool(dsn, min_size=2, max_size=POOL_SIZE)
     try:
@@ -121,6 +132,7 @@ def main() -> None:
     parser.add_argument("--dsn", required=True)
     parser.add_argument("--runtime", default="{}", help="RuntimeSettings fields as JSON")
     parser.add_argument("--profile", help="write cProfile stats here")
+    parser.add_argument("--record", action="store_true", help="report every pass's start and end")
     args = parser.parse_args()
     configure("WARNING")
     settings = RuntimeSettings(**orjson.loads(args.runtime))
@@ -128,10 +140,10 @@ def main() -> None:
         import cProfile
 
         profiler = cProfile.Profile()
-        result = profiler.runcall(asyncio.run, run(args.dsn, settings))
+        result = profiler.runcall(asyncio.run, run(args.dsn, settings, record=args.record))
         profiler.dump_stats(args.profile)
     else:
-        result = asyncio.run(run(args.dsn, settings))
+        result = asyncio.run(run(args.dsn, settings, record=args.record))
     sys.stdout.buffer.write(orjson.dumps(result) + b"\n")
     sys.stdout.flush()
 
