@@ -3,6 +3,7 @@
 import contextlib
 from collections.abc import AsyncIterator
 
+import asyncpg
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -21,6 +22,7 @@ from api.hardening import Hardening
 from api.openapi import build_document, openapi
 from api.problems import (
     Problem,
+    on_conflicted,
     on_http_exception,
     on_problem,
     on_unavailable,
@@ -85,6 +87,9 @@ OPENAPI_ROUTE = Route("/openapi.json", openapi, methods=["GET"])
 
 # Connection-level failures: the database is down or restarting, not a bug (503).
 UNAVAILABLE_ERRORS = CONNECTION_ERRORS
+# A transaction PostgreSQL rolled back to break a deadlock (40P01) or a serialization
+# conflict (40001): nothing was written, a retry is safe (503, not a 500).
+CONFLICT_ERRORS = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 
 
 def create_app(
@@ -120,6 +125,7 @@ def create_app(
         HTTPException: on_http_exception,
         Exception: on_unexpected,
         **dict.fromkeys(UNAVAILABLE_ERRORS, on_unavailable),
+        **dict.fromkeys(CONFLICT_ERRORS, on_conflicted),
         CloudRejected: on_cloud_rejected,
         CloudUnavailable: on_cloud_unavailable,
     }

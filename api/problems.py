@@ -16,6 +16,7 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 INVALID_BODY = "The request body is invalid."
 MALFORMED_JSON = "The request body is not valid JSON."
 UNAVAILABLE = "The database is unavailable; try again shortly."
+CONFLICTED = "A concurrent change conflicted with this request, which was undone; try again."
 INTERNAL = "An unexpected error occurred."
 
 
@@ -75,6 +76,13 @@ async def on_http_exception(_: Request, exc: Exception) -> Response:
 async def on_unavailable(_: Request, exc: Exception) -> Response:
     log.warning("database_unavailable", error=str(exc))
     return problem_response(503, "Service Unavailable", UNAVAILABLE)
+
+
+async def on_conflicted(_: Request, exc: Exception) -> Response:
+    """PostgreSQL chose this request's transaction as a deadlock (or serialization) victim:
+    it was rolled back whole, so a retry is safe whatever the request was."""
+    log.warning("database_conflict", error=str(exc))
+    return problem_response(503, "Service Unavailable", CONFLICTED)
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
