@@ -1,7 +1,8 @@
 """`berth bench converge`: N new applications against a rate-limited AWS, vs the floor its limits impose.
 
 A fresh database; moto's server and the sandbox's ECS rollout simulator in their own
-process (`controller.bench.resync_aws`), behind the hostile proxy
+process (`controller.bench.converge_aws`: moto keeps a new service's capacity provider
+strategy and deployment configuration, as AWS does), behind the hostile proxy
 (`controller.bench.aws_limits.HostileAws`) enforcing AWS's published per-account
 limits; the real `Worker` with the real AWS reconcilers on `AwsClients` with the real
 client-side limiter (`reconcilers.aws.rate_limits.ClientRateLimiter`). At t=0, N
@@ -40,7 +41,8 @@ from controller.bench.aws_limits import HostileAws, serving
 from controller.bench.neighbour import OPERATION as NEIGHBOUR_OPERATION
 from controller.bench.neighbour import Neighbour
 from controller.bench.report import number, table, verdict
-from controller.bench.resync import CONVERGENCE, NETWORK_READY, NOT_READY, _create_applications, _start_aws, _stop_aws
+from controller.bench.resync import AWS_FAILED, AWS_START_SECONDS, CONVERGENCE, NETWORK_READY, NOT_READY
+from controller.bench.resync import _create_applications, _stop_aws
 from controller.logging import configure
 from controller.runtime.settings import RuntimeSettings
 from controller.runtime.worker import Worker
@@ -157,6 +159,26 @@ async def _converge(
                 NOT_CONVERGED.format(seconds=timeout, ready=row["ready"], pairs=row["pairs"], detail=detail)
             )
         await asyncio.sleep(POLL_SECONDS)
+
+
+async def _start_aws(output) -> tuple[asyncio.subprocess.Process, str]:
+    """moto and the rollout simulator in their own process (`controller.bench.converge_aws`);
+    moto's own complaints go to `output`."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "controller.bench.converge_aws",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=output,
+    )  # fmt: skip
+    try:
+        line = await asyncio.wait_for(process.stdout.readline(), AWS_START_SECONDS)
+    except TimeoutError:
+        line = b""
+    endpoint = line.decode().strip()
+    if not endpoint.startswith("http"):
+        process.kill()
+        await process.wait()
+        output.seek(0)
+        raise RuntimeError(AWS_FAILED.format(output=endpoint or output.read()[-2000:].decode(errors="replace")))
+    return process, endpoint
 
 
 def floors(proxy: HostileAws, began: float) -> list[dict]:
