@@ -488,3 +488,30 @@ async def test_a_create_whose_kept_answer_meets_a_shutdown_answers_201(database_
     assert created.status_code == 201, created.text
     assert await pool.fetchval("SELECT count(*) FROM applications WHERE name = 'kept'") == 1
     assert await pool.fetchval("SELECT completed FROM idempotency_keys WHERE key = 'kept-1'") is False
+
+
+UNDONE_AS_A_DEADLOCK = """
+CREATE FUNCTION undo_as_a_deadlock() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01';
+END $$;
+CREATE TRIGGER undone_as_a_deadlock BEFORE INSERT ON applications
+    FOR EACH ROW EXECUTE FUNCTION undo_as_a_deadlock();
+"""
+
+
+async def test_a_deadlock_victim_answers_503_and_writes_nothing(database_url, pool):
+    """PostgreSQL undoes a deadlock's victim whole (SQLSTATE 40P01, raised here by a
+    trigger): a 503 saying so, which a client may retry whatever it sent, not a 500."""
+    await pool.execute(UNDONE_AS_A_DEADLOCK)
+    organisation = await create_organisation(pool, ORGANISATION, 10)
+    token = new_token()
+    await add_token(pool, organisation, token)
+    async with serve(create_app(database_url)) as url, \
+            httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}) as api:
+        refused = await api.post(APPLICATIONS, json=body("undone", 1))
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["detail"] == CONFLICTED
+    assert await pool.fetchval("SELECT count(*) FROM applications") == 0
+    assert await pool.fetchval("SELECT application_count FROM organisations WHERE slug = $1", ORGANISATION) == 0
