@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
 
             os.environ.setdefault("DATABASE_URL", _database_url(settings))
             uvicorn.run("controller.api_main:app", host=args.host, port=args.port, workers=args.workers,
-                        log_level="warning", access_log=False)
+                        log_level="warning", access_log=False, log_config=None)
         case "controller":
             asyncio.run(_controller(settings))
         case "migrate":

@@ -25,6 +25,34 @@ def configure(level: str = "INFO", *, json: bool = True) -> None:
         logger_factory=structlog.BytesLoggerFactory(sys.stderr.buffer) if json else structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    _route_standard_logging(json)
     for noisy in ("werkzeug", "botocore", "aiobotocore", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def _route_standard_logging(json: bool) -> None:
+    """Libraries' `logging` records (asyncpg's pool, uvicorn's errors) come out as the same
+    one-object-per-line JSON as berth's own, so log pipelines never meet a bare traceback."""
+    renderer = (
+        structlog.processors.JSONRenderer(serializer=lambda obj, **_: orjson.dumps(obj, default=str).decode())
+        if json
+        else structlog.dev.ConsoleRenderer()
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[
+                structlog.stdlib.add_log_level,
+                structlog.stdlib.add_logger_name,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+            ],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
