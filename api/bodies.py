@@ -52,6 +52,8 @@ NOT_A_FLAG = "must be true or false"
 
 def query_flag(request: Request, name: str) -> bool:
     """A boolean query parameter (`?name=true`), False when absent, or a 400 naming it."""
+    if not request.scope.get("query_string"):  # most requests: no query to parse
+        return False
     raw = request.query_params.get(name)
     if raw is None:
         return False

@@ -1,5 +1,6 @@
 """Base models for the wire: camelCase names outside, snake_case inside."""
 
+import functools
 from types import NoneType
 from typing import Any, get_args
 
@@ -30,13 +31,22 @@ class CamelModel(BaseModel):
     def _null_means_default(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        defaulted = {
-            key
-            for name, field in cls.model_fields.items()
-            if not field.is_required() and field.default is not None and NoneType in get_args(field.annotation)
-            for key in (name, field.alias)
-        }
+        if None not in data.values():
+            return data
+        defaulted = _null_defaulted(cls)
         return {key: value for key, value in data.items() if value is not None or key not in defaulted}
 
     def to_wire(self) -> dict:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+@functools.cache
+def _null_defaulted(model: type[BaseModel]) -> frozenset[str]:
+    """The names (both spellings) of `model`'s nullable fields with a non-null default.
+    Worked out once per model: every validation of every nested model asks."""
+    return frozenset(
+        key
+        for name, field in model.model_fields.items()
+        if not field.is_required() and field.default is not None and NoneType in get_args(field.annotation)
+        for key in (name, field.alias)
+    )

@@ -27,19 +27,17 @@ async def create_application(request: Request) -> Response:
     wanted = await parse_body(request, CreateApplicationRequest)
     if query_flag(request, DRY_RUN):
         return await dry_run(request, organisation.id, wanted, create=True)
+    production = requested_workload(wanted).to_wire()
     outcome = await store.create_application(
-        request.state.pool,
-        organisation.id,
-        wanted.app_name,
-        wanted.to_wire(),
-        requested_workload(wanted).to_wire(),
+        request.state.pool, organisation.id, wanted.app_name, wanted.to_wire(), production
     )
     match outcome:
         case store.LimitReached():
             return limit_response(outcome)
         case store.NameTaken():
             raise Problem(409, "Conflict", NAME_TAKEN.format(name=wanted.app_name))
-    request.state.notifier.poke(*store.ENVIRONMENT_KINDS)
+    # Wake only the kinds the statement queued (the production spec's finalizers).
+    request.state.notifier.poke(*store.kinds_for(production))
     view = application_view(NEW_APPLICATION, organisation.slug, spec=wanted)
     return JSON(view.to_wire(), status_code=201)
 

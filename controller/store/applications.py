@@ -6,7 +6,9 @@ from controller.store.kinds import ENVIRONMENT_KINDS, WORKLOAD_KIND, kinds_for
 from controller.store.outcomes import LimitReached, NameTaken, Written
 from controller.store.queries import QUERIES
 
-__all__ = ["ENVIRONMENT_KINDS", "WORKLOAD_KIND", "application_views", "create_application", "delete_application"]
+__all__ = [
+    "ENVIRONMENT_KINDS", "WORKLOAD_KIND", "application_views", "create_application", "delete_application", "kinds_for",
+]
 NAME_CONSTRAINT = "applications_organisation_id_name_key"
 
 

