@@ -93,6 +93,23 @@ TAGGED_ROUTES: dict[str, tuple[VersionOf, bool]] = {
 }
 
 
+# The writes (by operation id) that check If-Match against the row they lock.
+IF_MATCH_ROUTES = frozenset({
+    "deleteApplication",
+    "applyApplication",
+    "updateEnvironment",
+    "deleteEnvironment",
+    "patchEnvironmentCompose",
+    "updateEnvironmentState",
+    "updateContainer",
+    "bulkSetEnvironmentVariables",
+    "updateEnvironmentVariable",
+    "deleteEnvironmentVariable",
+    "upsertScalingPolicy",
+    "deleteScalingPolicy",
+})
+
+
 def tagged(endpoint: Callable[[Request], Awaitable[Response]], version_of: VersionOf, conditional: bool):
     """`endpoint` answering with the resource's ETag (and 304 when `conditional`)."""
 

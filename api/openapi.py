@@ -7,14 +7,19 @@ from pydantic.json_schema import models_json_schema
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.idempotency import IDEMPOTENT_ROUTES
+from api.etags import IF_MATCH_ROUTES, TAGGED_ROUTES
+from api.idempotency import IDEMPOTENT_ROUTES, MAX_KEY_LENGTH
 from api.operations import Body, Operation
 from api.responses import JSON
 
 REF = "#/components/schemas/{model}"
 V1_PREFIX = "/api/v1/"
 V3_PREFIX = "/api/v3/"
-WRITE_METHODS = frozenset({"put", "patch", "delete"})
+# GETs whose If-None-Match may answer 304.
+NOT_MODIFIED_ROUTES = frozenset(name for name, (_, conditional) in TAGGED_ROUTES.items() if conditional)
+ENTITY_TAGS = {"type": "string", "description": "Entity-tags (ETag values), comma-separated, or *", "minLength": 1}
+# 1 to MAX_KEY_LENGTH printable ASCII characters, as api/idempotency.py accepts them.
+KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[!-~]([ -~]*[!-~])?$"}
 ERROR_MEDIA_TYPE = "application/problem+json"
 PROBLEM = {
     "type": "object",
@@ -57,8 +62,8 @@ def _content(model: Body, media_type: str = "application/json") -> dict:
     return {media_type: {"schema": schema}}
 
 
-def _media_type(code: int) -> str:
-    return ERROR_MEDIA_TYPE if code >= 400 else "application/json"
+def _media_type(op: Operation, code: int) -> str:
+    return ERROR_MEDIA_TYPE if code >= 400 else op.media_type
 
 
 def _hardening_answers(op: Operation) -> list[tuple[int, str]]:
@@ -68,12 +73,35 @@ def _hardening_answers(op: Operation) -> list[tuple[int, str]]:
         answers.append((429, "Over the token's rate limit (RateLimit-* and Retry-After headers)"))
     if op.request is not None:
         answers.append((413, "Request body over the size limit"))
-    if op.path.startswith(V3_PREFIX) and op.method in WRITE_METHODS:
+    if op.operation_id in IF_MATCH_ROUTES:
         answers.append((412, "If-Match names a version that is no longer current"))
     if op.operation_id in IDEMPOTENT_ROUTES:
-        answers += [(409, "A request with this Idempotency-Key is still in flight"),
+        answers += [(400, "The Idempotency-Key is malformed"),
+                    (409, "A request with this Idempotency-Key is still in flight"),
                     (422, "This Idempotency-Key was used for another request")]
     return answers
+
+
+def _header_parameters(op: Operation) -> list[dict]:
+    """The request headers the operation honours, so that clients (and schemathesis) know them."""
+    headers = []
+    if op.operation_id in IF_MATCH_ROUTES:
+        headers.append(("If-Match", "Write only if the resource is still at one of these versions (else 412)",
+                        ENTITY_TAGS))
+    if op.operation_id in NOT_MODIFIED_ROUTES:
+        headers.append(("If-None-Match", "Answer 304 with no body if the resource is at one of these versions",
+                        ENTITY_TAGS))
+    if op.operation_id in IDEMPOTENT_ROUTES:
+        headers.append(("Idempotency-Key", "Retry-safe: the same key and body answer the stored response for 24 h",
+                        KEY_SCHEMA))
+    return [{"name": name, "in": "header", "required": False, "description": text, "schema": schema}
+            for name, text, schema in headers]
+
+
+def _no_content_answers(op: Operation) -> list[tuple[int, str]]:
+    if op.operation_id in NOT_MODIFIED_ROUTES:
+        return [(304, "If-None-Match names the current version (ETag header, no body)")]
+    return []
 
 
 def _parameters(path: str) -> list[dict]:
@@ -109,13 +137,15 @@ def build_document(operations: Iterable[Operation]) -> dict:
         query = [{"name": n, "in": "query", "required": False, "description": d, "schema": schema}
                  for n, (d, schema) in op.query.items()]
         entry: dict = {"operationId": op.operation_id, "summary": op.summary,
-                       "parameters": _parameters(op.path) + query}
+                       "parameters": _parameters(op.path) + query + _header_parameters(op)}
         if op.request is not None:
             entry["requestBody"] = {"required": True, "content": _content(op.request)}
         entry["responses"] = {
-            str(code): {"description": text, **({"content": _content(model, _media_type(code))} if code != 204 and (model or code >= 400) else {})}
+            str(code): {"description": text, **({"content": _content(model, _media_type(op, code))} if code != 204 and (model or code >= 400) else {})}
             for code, (text, model) in op.responses.items()
         }
+        for code, text in _no_content_answers(op):
+            entry["responses"].setdefault(str(code), {"description": text})
         for code, text in _hardening_answers(op):
             entry["responses"].setdefault(str(code), {"description": text, "content": _content(None)})
         if not op.authenticated:

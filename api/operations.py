@@ -18,6 +18,7 @@ ENVIRONMENTS = V3 + "/{application}/environments"
 SKIP_FINAL_SNAPSHOT_QUERY = {
     "skipFinalSnapshot": ("true: delete the databases without a final snapshot", {"type": "boolean", "default": False})
 }
+TEXT_PLAIN, TEXT_HTML, TEXT_JAVASCRIPT, TEXT_CSS = "text/plain", "text/html", "text/javascript", "text/css"
 DRY_RUN_QUERY = {"dryRun": ("true: answer the plan of the write and write nothing", {"type": "boolean", "default": False})}
 
 
@@ -32,6 +33,9 @@ class Operation:
     authenticated: bool = True
     # Query parameters: name → (description, JSON schema).
     query: dict[str, tuple[str, dict]] = field(default_factory=dict)
+    # The media type of the successful answers (errors are problem+json): the
+    # Prometheus exposition and the console's assets are not JSON.
+    media_type: str = "application/json"
 
 
 def query_of(model: type[BaseModel]) -> dict[str, tuple[str, dict]]:

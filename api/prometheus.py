@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.operations import Operation
+from api.operations import TEXT_PLAIN, Operation
 
 UNMATCHED = "unmatched"
 
@@ -57,6 +57,9 @@ class RequestMetrics:
         self._app = app
         self._routes_of = routes_of  # the Starlette app whose route table names the request
         self._templates: dict | None = None
+        # (route, method, status) → its counter and histogram: `labels()` locks and
+        # looks the child up on every call; the label sets are few and fixed.
+        self._children: dict[tuple[str, str, str], tuple] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,8 +78,11 @@ class RequestMetrics:
             await self._app(scope, receive, sending)
         finally:
             labels = (self._template(scope), scope["method"], str(status))
-            REQUESTS.labels(*labels).inc()
-            LATENCY.labels(*labels).observe(time.perf_counter() - started)
+            children = self._children.get(labels)
+            if children is None:
+                children = self._children[labels] = (REQUESTS.labels(*labels), LATENCY.labels(*labels))
+            children[0].inc()
+            children[1].observe(time.perf_counter() - started)
 
     def _template(self, scope: Scope) -> str:
         app = self._routes_of or scope.get("app")
@@ -94,5 +100,5 @@ routes = [Route("/metrics", metrics, methods=["GET"], name="metrics")]
 
 operations = [
     Operation("/metrics", "get", "metrics", "Prometheus metrics of this API process (text format)", None,
-              {200: ("Prometheus text exposition format 0.0.4", {"type": "string"})}, False),
+              {200: ("Prometheus text exposition format 0.0.4", {"type": "string"})}, False, media_type=TEXT_PLAIN),
 ]

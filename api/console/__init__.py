@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.operations import Operation
+from api.operations import TEXT_CSS, TEXT_HTML, TEXT_JAVASCRIPT, Operation
 
 STATIC = Path(__file__).parent / "static"
 PAGE = "/console"
@@ -47,9 +47,9 @@ def _asset(name: str, media_type: str):
     return serve
 
 
-console_page = _asset("console.html", "text/html; charset=utf-8")
-console_script = _asset("console.js", "text/javascript; charset=utf-8")
-console_style = _asset("console.css", "text/css; charset=utf-8")
+console_page = _asset("console.html", f"{TEXT_HTML}; charset=utf-8")
+console_script = _asset("console.js", f"{TEXT_JAVASCRIPT}; charset=utf-8")
+console_style = _asset("console.css", f"{TEXT_CSS}; charset=utf-8")
 
 routes = [
     Route(PAGE, console_page, methods=["GET"], name="consolePage"),
@@ -61,7 +61,10 @@ _TEXT = {"type": "string"}
 # Served without a token, like /healthz: the page holds no data; it asks for a token and
 # reads the API with it.
 operations = [
-    Operation(PAGE, "get", "consolePage", "The console page (HTML)", None, {200: ("The page", _TEXT)}, False),
-    Operation(SCRIPT, "get", "consoleScript", "The console's script", None, {200: ("JavaScript", _TEXT)}, False),
-    Operation(STYLE, "get", "consoleStyle", "The console's style sheet", None, {200: ("CSS", _TEXT)}, False),
+    Operation(PAGE, "get", "consolePage", "The console page (HTML)", None, {200: ("The page", _TEXT)}, False,
+              media_type=TEXT_HTML),
+    Operation(SCRIPT, "get", "consoleScript", "The console's script", None, {200: ("JavaScript", _TEXT)}, False,
+              media_type=TEXT_JAVASCRIPT),
+    Operation(STYLE, "get", "consoleStyle", "The console's style sheet", None, {200: ("CSS", _TEXT)}, False,
+              media_type=TEXT_CSS),
 ]

@@ -2,9 +2,12 @@
 
 import re
 
+import httpx
 from starlette.routing import Route
 
 from api.app import ROUTE_MODULES, create_app
+from api.etags import IF_MATCH_ROUTES, TAGGED_ROUTES
+from api.idempotency import IDEMPOTENT_ROUTES
 
 
 def _served() -> set[tuple[str, str]]:
@@ -36,3 +39,42 @@ def test_the_document_references_only_schemas_it_defines():
     text = str(document)
     referenced = set(re.findall(r"#/components/schemas/([A-Za-z0-9_]+)", text))
     assert referenced <= defined
+
+
+async def test_answers_that_are_not_json_are_documented_as_what_they_are():
+    app = create_app("postgresql://unused/unused")
+    document = app.state.openapi
+    # /metrics and the console need no database: served without the app's lifespan.
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://berth") as client:
+        for path in ("/metrics", "/console", "/console/console.js", "/console/console.css"):
+            documented = set(document["paths"][path]["get"]["responses"]["200"]["content"])
+            served = (await client.get(path)).headers["content-type"].partition(";")[0]
+            assert documented == {served}, path
+    assert served != "application/json"
+
+
+def test_the_request_headers_operations_honour_are_declared():
+    document = create_app("postgresql://unused/unused").state.openapi
+    declared = {
+        (entry["operationId"], parameter["name"])
+        for methods in document["paths"].values()
+        for entry in methods.values()
+        for parameter in entry["parameters"]
+        if parameter["in"] == "header"
+    }
+    expected = (
+        {(name, "If-Match") for name in IF_MATCH_ROUTES}
+        | {(name, "If-None-Match") for name, (_, conditional) in TAGGED_ROUTES.items() if conditional}
+        | {(name, "Idempotency-Key") for name in IDEMPOTENT_ROUTES}
+    )
+    assert declared == expected
+    for name, header in declared:
+        if header == "If-None-Match":
+            assert "304" in _operation(document, name)["responses"]
+        if header == "If-Match":
+            assert "412" in _operation(document, name)["responses"]
+
+
+def _operation(document: dict, operation_id: str) -> dict:
+    return next(entry for methods in document["paths"].values() for entry in methods.values()
+                if entry["operationId"] == operation_id)
