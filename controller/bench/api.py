@@ -1,8 +1,8 @@
 """`berth bench api`: desired-state writes/s through berth's API next to bare handlers.
 
 Three servers run one uvicorn worker each in their own process against the same
-fresh database, one after the other, and get byte-identical requests (but for
-the unique names):
+fresh database (the bare INSERT first, then the compared pair below) and get
+byte-identical requests (but for the unique names):
 `POST /api/v3/organizations/bench/applications` with a valid create request whose
 `appName` is unique per request. Each is warmed up, then measured closed-loop
 (N connections, each sending as soon as it is answered), then open-loop at a
@@ -13,8 +13,15 @@ The ratio compares berth with a bare handler making the same desired-state write
 
 `organisations` (default 100) spreads the writes round-robin over that many
 organisations, each with its own token: a diagnostic for per-organisation locking.
+
+The two servers the ratio compares (the bare desired-state write and berth) run side
+by side and take turns: the closed loop is cut into `ROUNDS` chunks served in the
+order bare, berth, berth, bare, …, so that a change in the machine's other load
+during the run weighs on both alike (on a shared two-core machine it moved the ratio
+by a third between runs when the servers ran one after the other).
 """
 
+import contextlib
 import dataclasses
 import os
 from dataclasses import dataclass
@@ -40,6 +47,9 @@ TARGET_PACED_P99_MS = 15.0
 DEFAULT_PACED_RATE = 500.0
 DEFAULT_PACED_SECONDS = 5.0
 PHASES = ("closed_loop", "paced")
+# Closed-loop chunks per server for the compared pair, taken in turns (an even number:
+# each server goes first in half of the pairs of turns).
+ROUNDS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +105,71 @@ async def _measure(server: Server, dsn: str, load) -> dict:
     return _phase(sample, {name: cpu_share(before[name], after[name], sample.elapsed) for name in processes})
 
 
+@dataclass
+class _Turns:
+    """What one server's closed-loop turns added up to."""
+
+    sample: Sample = dataclasses.field(default_factory=Sample)
+    cpu: dict[str, float | None] = dataclasses.field(default_factory=dict)  # seconds; None: unknown
+
+    def add(self, sample: Sample, cpu: dict[str, float | None]) -> None:
+        self.sample.elapsed += sample.elapsed
+        self.sample.latencies.extend(sample.latencies)
+        self.sample.statuses.update(sample.statuses)
+        self.sample.errors += sample.errors
+        self.sample.first_error = self.sample.first_error or sample.first_error
+        for name, seconds in cpu.items():
+            known = self.cpu.get(name, 0.0)
+            self.cpu[name] = None if known is None or seconds is None else known + seconds
+
+    def phase(self) -> dict:
+        elapsed = self.sample.elapsed
+        shares = {name: round(100 * seconds / elapsed, 1) if seconds is not None and elapsed else None
+                  for name, seconds in self.cpu.items()}
+        return _phase(self.sample, shares)
+
+
+async def _turn(server: Server, dsn: str, requests: list[bytes], concurrency: int) -> tuple[Sample, dict]:
+    """One closed-loop chunk; the CPU seconds the server, the database and the client used."""
+    processes = {"server": [server.pid], "db": await database.backend_pids(dsn), "client": [os.getpid()]}
+    before = {name: cpu_seconds(pids) for name, pids in processes.items()}
+    sample: Sample = await in_load_thread(closed_loop(server.host, server.port, requests, concurrency))
+    after = {name: cpu_seconds(pids) for name, pids in processes.items()}
+    used = {name: None if before[name] is None or after[name] is None else after[name] - before[name]
+            for name in processes}
+    return sample, used
+
+
+async def _bench_pair(servers: list[tuple[str, str, dict, str]], dsn: str, tenants, plan: Plan) -> list[dict]:
+    """The compared servers side by side, their closed loops in alternating turns, then
+    each one's paced phase."""
+    async with contextlib.AsyncExitStack() as stack:
+        running = []
+        for label, app, env, prefix in servers:
+            server = await stack.enter_async_context(serving(app, env, "/healthz"))
+
+            def requests(kind: str, count: int, prefix: str = prefix) -> list[bytes]:
+                return _requests(tenants, [f"{prefix}{kind}-{n}" for n in range(count)])
+
+            chunks = [requests(f"app{r}", plan.requests // ROUNDS) for r in range(ROUNDS)]
+            paced = requests("p", max(1, round(plan.paced_rate * plan.paced_seconds)))
+            running.append((label, server, chunks, paced, _Turns()))
+            await in_load_thread(closed_loop(server.host, server.port, requests("w", plan.warmup), plan.concurrency))
+        await database.checkpoint(dsn)
+        for round_ in range(ROUNDS):
+            order = running if round_ % 2 == 0 else running[::-1]
+            for _, server, chunks, _, turns in order:
+                turns.add(*await _turn(server, dsn, chunks[round_], plan.concurrency))
+        results = []
+        for label, server, _, paced, turns in running:
+            await database.checkpoint(dsn)
+            at_rate = await _measure(
+                server, dsn, open_loop(server.host, server.port, paced, plan.paced_rate, plan.concurrency)
+            )
+            results.append({"server": label, "app": server.app, "closed_loop": turns.phase(), "paced": at_rate})
+    return results
+
+
 async def _bench_server(label: str, app: str, env: dict, dsn: str, prefix: str, tenants, plan: Plan) -> dict:
     def requests(kind: str, count: int) -> list[bytes]:
         return _requests(tenants, [f"{prefix}{kind}-{n}" for n in range(count)])
@@ -132,13 +207,13 @@ async def bench_api(args: Any, settings: Settings) -> dict:
         insert = await _bench_server(
             "bare INSERT", BARE_APP, {**bare_env, "BERTH_BENCH_WRITE": INSERT_ONLY}, dsn, "insert-", tenants, plan
         )
-        bare = await _bench_server(
-            "bare desired-state write", BARE_APP, {**bare_env, "BERTH_BENCH_WRITE": DESIRED_STATE}, dsn, "bare-",
-            tenants, plan,
-        )  # fmt: skip
         # The rate limiter runs (its cost is measured) but never refuses: one token drives the load.
         berth_env = {"DATABASE_URL": dsn, "BERTH_RATE_LIMIT": "1000000000"}
-        berth = await _bench_server("berth API", BERTH_APP, berth_env, dsn, "", tenants, plan)
+        await database.forget_writes(dsn)
+        bare, berth = await _bench_pair([
+            ("bare desired-state write", BARE_APP, {**bare_env, "BERTH_BENCH_WRITE": DESIRED_STATE}, "bare-"),
+            ("berth API", BERTH_APP, berth_env, ""),
+        ], dsn, tenants, plan)  # fmt: skip
         version = await database.server_version(dsn)
     bare_rate, berth_rate = bare["closed_loop"]["writes_per_s"], berth["closed_loop"]["writes_per_s"]
     ratio = berth_rate / bare_rate if bare_rate else 0.0
@@ -182,7 +257,8 @@ def render_api(result: dict) -> str:
     lines = [
         f"berth bench api — {plan['requests']:,} writes ({organisations}) after {plan['warmup']:,} warm-up, "
         f"{plan['concurrency']} connections; then {plan['paced_rate']:g} writes/s open loop for "
-        f"{plan['paced_seconds']:g} s; one uvicorn worker per server, pool {result['pool_size']}; "
+        f"{plan['paced_seconds']:g} s; bare desired-state write and berth in {ROUNDS} alternating turns each; "
+        f"one uvicorn worker per server, pool {result['pool_size']}; "
         f"PostgreSQL {result['postgres']}; 1-min load average before: {result['load_average_before']:g}",
         "",
         table(headers, rows),
