@@ -36,6 +36,7 @@ from reconcilers.aws.database_status import (
     conditions,
     is_ready,
     judge,
+    known_secret,
     outputs,
 )
 from reconcilers.aws.database_teardown import DatabaseTargets, tear_down
@@ -130,8 +131,9 @@ class DatabaseReconciler:
     ) -> Result:
         applier = DatabaseApplier(self._clients, ownership_tags(env))
         done: list[str] = []
+        known = known_secret(await ctx.store.outputs(ctx.kind, ctx.key))
         for _ in range(MAX_ROUNDS):
-            observed = await observe_database(self._clients, desired, self._instances, self._groups)
+            observed = await observe_database(self._clients, desired, self._instances, self._groups, known)
             plan = plan_database(desired, observed)
             if not plan.actions:
                 break

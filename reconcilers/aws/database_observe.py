@@ -144,10 +144,12 @@ async def observe_database(
     desired: DesiredDatabase,
     instances: DbInstances | None = None,
     groups: SecurityGroupsByName | None = None,
+    known_secret: tuple[str, str] | None = None,
 ) -> DatabaseObservation:
-    """`instances`, `groups`: the describes concurrent passes share, when given."""
+    """`instances`, `groups`: the describes concurrent passes share, when given;
+    `known_secret`: the secret's value an earlier pass read (`observe_secret`)."""
     return DatabaseObservation(
-        secret=await observe_secret(clients.secretsmanager, desired.secret_name),
+        secret=await observe_secret(clients.secretsmanager, desired.secret_name, known_secret),
         subnet_group=await observe_subnet_group(clients.rds, desired.identifier),
         security_group=await observe_security_group(clients.ec2, desired.vpc_id, desired.identifier, groups),
         instance=await observe_instance(clients.rds, desired.identifier, instances),

@@ -17,6 +17,8 @@ it waits for the maintenance window (`pendingModifications` until then).
 The observation never carries the master password, only whether the secret holds one.
 """
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -65,6 +67,11 @@ class SecretState(Enum):
     PRESENT = "present"
 
 
+def fields_digest(fields: Mapping[str, Any]) -> str:
+    """A stable hash of the secret's fields (never the password: they leave it out)."""
+    return hashlib.sha256(json.dumps(dict(fields), sort_keys=True, default=str).encode()).hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class ObservedSecret:
     state: SecretState = SecretState.ABSENT
@@ -74,6 +81,14 @@ class ObservedSecret:
     # Set while the secret holds a password the instance does not have yet (the old
     # one was lost): the instance's master password is set from it, then the mark goes.
     password_pending: bool = False
+    version: str = ""  # the AWSCURRENT version the fields are of
+    # `fields_digest` of the value an earlier pass read, when this one did not read the
+    # value again (`fields` is empty then): the version it read is still the current one.
+    known_digest: str = ""
+
+    @property
+    def digest(self) -> str:
+        return self.known_digest or fields_digest(self.fields)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -347,7 +362,7 @@ def _plan_secret(desired: DesiredDatabase, observed: DatabaseObservation) -> lis
             actions.append(ClearPasswordPending(desired.secret_name))
         elif instance.status == MODIFIABLE:
             actions.append(SetMasterPassword(instance.identifier, desired.secret_name))
-    if instance is not None and instance.host and dict(secret.fields) != wanted:
+    if instance is not None and instance.host and secret.digest != fields_digest(wanted):
         actions.append(WriteSecretFields(desired.secret_name, _pairs(wanted)))
     return actions
 

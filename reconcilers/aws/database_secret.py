@@ -35,6 +35,7 @@ SECRET_ABSENT = ("ResourceNotFoundException",)
 MARKED_DELETED = "InvalidRequestException"
 ALREADY_EXISTS = "ResourceExistsException"
 RECOVERY_WINDOW_DAYS = 7
+CURRENT = "AWSCURRENT"
 SECRET_TOKEN_NAMESPACE = uuid5(NAMESPACE_URL, "berth:secretsmanager:CreateSecret")
 
 
@@ -68,7 +69,10 @@ def _parse(text: str | None) -> tuple[dict[str, Any], bool]:
     return value, isinstance(password, str) and bool(password)
 
 
-async def observe_secret(client: Any, name: str) -> ObservedSecret:
+async def observe_secret(client: Any, name: str, known: tuple[str, str] | None = None) -> ObservedSecret:
+    """`known`: (version, fields digest) of a complete value an earlier pass read. When
+    that version is still the current one, the value is not read again: a version never
+    changes, a new value is a new version."""
     described = await call_unless_absent(client.describe_secret, absent=SECRET_ABSENT, SecretId=name)
     if described is None:
         return ObservedSecret()
@@ -76,9 +80,15 @@ async def observe_secret(client: Any, name: str) -> ObservedSecret:
     if described.get("DeletedDate"):
         return ObservedSecret(SecretState.DELETED, arn)
     pending = any(t.get("Key") == PENDING_KEY for t in described.get("Tags") or ())
+    current = next(
+        (v for v, stages in (described.get("VersionIdsToStages") or {}).items() if CURRENT in stages), ""
+    )
+    if known is not None and current and known[0] == current and not pending:
+        return ObservedSecret(SecretState.PRESENT, arn, {}, True, False, version=current, known_digest=known[1])
     value = await call_unless_absent(client.get_secret_value, absent=SECRET_ABSENT, SecretId=name)
     fields, has_password = _parse(value.get("SecretString") if value else None)
-    return ObservedSecret(SecretState.PRESENT, arn, fields, has_password, pending)
+    version = (value or {}).get("VersionId") or ""
+    return ObservedSecret(SecretState.PRESENT, arn, fields, has_password, pending, version=version)
 
 
 async def read_password(client: Any, name: str) -> str:

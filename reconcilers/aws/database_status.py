@@ -6,7 +6,7 @@ connection secret holds its endpoint and a password the instance has.
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,9 +15,11 @@ from reconcilers.aws.database_plan import (
     SERVING_STATES,
     DatabaseObservation,
     DesiredDatabase,
+    ObservedSecret,
     Refusal,
     SecretState,
     connection_fields,
+    fields_digest,
 )
 from schemas.status import Condition, judged_conditions
 
@@ -67,8 +69,26 @@ def is_ready(desired: DesiredDatabase, observed: DatabaseObservation) -> bool:
         and secret.state is SecretState.PRESENT
         and secret.has_password
         and not secret.password_pending
-        and dict(secret.fields) == connection_fields(desired, instance)
+        and secret.digest == fields_digest(connection_fields(desired, instance))
     )
+
+
+SECRET_VERSION = "connectionSecretVersion"
+SECRET_DIGEST = "connectionSecretDigest"
+
+
+def known_secret_output(secret: ObservedSecret) -> dict[str, str | None]:
+    complete = secret.state is SecretState.PRESENT and secret.has_password and not secret.password_pending
+    return {
+        SECRET_VERSION: (secret.version or None) if complete else None,
+        SECRET_DIGEST: secret.digest if complete and secret.version else None,
+    }
+
+
+def known_secret(outputs: Mapping[str, Any] | None) -> tuple[str, str] | None:
+    """(version, digest) of the value an earlier pass read, if it recorded them."""
+    version, digest = (outputs or {}).get(SECRET_VERSION), (outputs or {}).get(SECRET_DIGEST)
+    return (version, digest) if isinstance(version, str) and isinstance(digest, str) else None
 
 
 def outputs(desired: DesiredDatabase, observed: DatabaseObservation) -> dict[str, Any]:
@@ -83,6 +103,9 @@ def outputs(desired: DesiredDatabase, observed: DatabaseObservation) -> dict[str
         "rdsInstanceStatus": instance.status if instance else None,
         "pendingModifications": pending_modifications(observed) if instance else {},
         "connectionSecretArn": arn,
+        # The version of the secret's value this pass found complete (or wrote), and its
+        # fields' digest: a later pass that finds the same version current need not read it.
+        **known_secret_output(observed.secret),
         "injectedSecrets": injected_secrets(arn),
     }
 

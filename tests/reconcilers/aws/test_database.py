@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from reconcilers.aws.database_plan import fields_digest
 from reconcilers.results import Done, RequeueAfter
 from schemas.status import ConditionType
 from tests.fakes.aws import RecordingClients
@@ -66,7 +67,9 @@ async def test_converges_then_a_second_pass_writes_nothing(aws, aws_config, data
     assert len(value["password"]) == 32
 
     outputs = status(database).outputs
-    secret_arn = (await aws.secretsmanager.describe_secret(SecretId=SECRET_NAME))["ARN"]
+    described = await aws.secretsmanager.describe_secret(SecretId=SECRET_NAME)
+    secret_arn = described["ARN"]
+    [current_version] = [v for v, stages in described["VersionIdsToStages"].items() if "AWSCURRENT" in stages]
     assert outputs == {
         "ready": True,
         "rdsInstanceIdentifier": IDENTIFIER,
@@ -76,6 +79,8 @@ async def test_converges_then_a_second_pass_writes_nothing(aws, aws_config, data
         "rdsInstanceStatus": "available",
         "pendingModifications": {},
         "connectionSecretArn": secret_arn,
+        "connectionSecretVersion": current_version,
+        "connectionSecretDigest": fields_digest({k: v for k, v in value.items() if k != "password"}),
         "injectedSecrets": [
             {"name": "DB_HOST", "valueFrom": f"{secret_arn}:host::"},
             {"name": "DB_PORT", "valueFrom": f"{secret_arn}:port::"},
@@ -93,6 +98,7 @@ async def test_converges_then_a_second_pass_writes_nothing(aws, aws_config, data
     assert await database_pass(recording, aws_config, database, clock) == Done()
     assert recording.rds.writes() == [] and recording.ec2.writes() == []
     assert recording.secretsmanager.writes() == []
+    assert recording.secretsmanager.calls == ["describe_secret"]  # the value's version is the one read before
     assert condition(database, ConditionType.PROGRESSING).status is False
 
 
@@ -240,6 +246,35 @@ async def test_an_edited_secret_is_rewritten_keeping_the_password(
     )
     await converge(aws, aws_config, database, clock)
     assert await secret_value(aws) == before
+
+
+async def test_a_secret_value_changed_out_of_band_is_read_again_and_put_back(
+    aws, aws_config, database, clock, network, ready
+):
+    """A converged pass reads only the secret's description; a new value is a new version,
+    so the next pass reads it and rewrites what differs (fields, or a lost password)."""
+    await converge(aws, aws_config, database, clock)
+    before = await secret_value(aws)
+    await aws.secretsmanager.put_secret_value(
+        SecretId=SECRET_NAME, SecretString=json.dumps({**before, "dbname": "other"})
+    )
+    recording = RecordingClients.around(aws)
+    await database_pass(recording, aws_config, database, clock)
+    assert recording.secretsmanager.calls[:2] == ["describe_secret", "get_secret_value"]
+    assert "put_secret_value" in recording.secretsmanager.writes()
+    await converge(aws, aws_config, database, clock)
+    assert await secret_value(aws) == before
+
+    await aws.secretsmanager.put_secret_value(
+        SecretId=SECRET_NAME, SecretString=json.dumps({k: v for k, v in before.items() if k != "password"})
+    )
+    await converge(aws, aws_config, database, clock)
+    after = await secret_value(aws)
+    assert after["password"] != before["password"] and after["dbname"] == before["dbname"]
+    assert status(database).outputs["ready"] is True
+    recording = RecordingClients.around(aws)
+    assert await database_pass(recording, aws_config, database, clock) == Done()
+    assert recording.secretsmanager.calls == ["describe_secret"]
 
 
 async def test_a_crash_after_the_secret_keeps_its_password_for_the_instance(
