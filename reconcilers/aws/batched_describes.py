@@ -11,6 +11,7 @@ them as before. A reconciler keeps one instance of each it uses, for all its pas
 | EC2 DescribeSecurityGroups | `group-name` filter, in one VPC | 200 names |
 | Application Auto Scaling DescribeScalableTargets | `ResourceIds` | 50 |
 | RDS DescribeDBInstances | `db-instance-id` filter | 100 |
+| EC2 DescribeNetworkInterfaces (a mount target's security groups) | `network-interface-id` filter | 200 |
 | CloudWatch Logs DescribeLogGroups | a listing of the names' common prefix | 50 a page |
 | Application Auto Scaling DescribeScalingPolicies | a listing of the namespace | 50 a page |
 
@@ -134,6 +135,36 @@ class DbInstances:
             marker = answer.get("Marker")
             if not marker:
                 return instances
+
+
+class InterfaceGroups:
+    """`describe(interface_id)`: the security group ids of a network interface (sorted),
+    or None when there is no such interface. An EFS mount target's security groups are
+    its interface's: DescribeMountTargetSecurityGroups takes one mount target a call."""
+
+    def __init__(self, ec2: Any, window: float = BATCH_WINDOW):
+        self._ec2 = ec2
+        self._batcher = CoalescingBatcher(self._fetch, limit=FILTER_VALUES, window=window)
+
+    async def describe(self, interface_id: str) -> tuple[str, ...] | None:
+        return await self._batcher.get(interface_id)
+
+    async def _fetch(self, _: None, interface_ids: list[str]) -> dict[str, tuple[str, ...]]:
+        found: dict[str, tuple[str, ...]] = {}
+        token: str | None = None
+        while True:
+            paging = {"NextToken": token} if token else {}
+            answer = await call(
+                self._ec2.describe_network_interfaces,
+                Filters=[{"Name": "network-interface-id", "Values": sorted(interface_ids)}],
+                **paging,
+            )
+            for interface in answer.get("NetworkInterfaces") or ():
+                groups = tuple(sorted(g["GroupId"] for g in interface.get("Groups") or ()))
+                found.setdefault(interface["NetworkInterfaceId"], groups)
+            token = answer.get("NextToken")
+            if not token:
+                return found
 
 
 class _ListedOrEach:

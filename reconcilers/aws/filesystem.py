@@ -22,7 +22,7 @@ from uuid import UUID
 from botocore.exceptions import ClientError
 
 from reconcilers.aws import filesystem_status as status
-from reconcilers.aws.batched_describes import SecurityGroupsByName
+from reconcilers.aws.batched_describes import InterfaceGroups, SecurityGroupsByName
 from reconcilers.aws.calls import error_code
 from reconcilers.aws.filesystem_apply import apply_action
 from reconcilers.aws.filesystem_observe import observe_filesystem
@@ -97,6 +97,7 @@ class FilesystemReconciler:
         self._efs = clients.efs
         self._ec2 = clients.ec2
         self._groups = SecurityGroupsByName(clients.ec2)  # one describe for concurrent passes
+        self._interfaces = InterfaceGroups(clients.ec2)  # mount targets' groups, many a call
         self._clock = clock
         self._wait = wait_seconds
 
@@ -131,8 +132,9 @@ class FilesystemReconciler:
         done: list[str] = []
         for _ in range(MAX_ROUNDS):
             observed = await observe_filesystem(
-                self._efs, self._ec2, desired.environment_id, desired.vpc_id, groups=self._groups
-            )
+                self._efs, self._ec2, desired.environment_id, desired.vpc_id,
+                groups=self._groups, interfaces=self._interfaces,
+            )  # fmt: skip
             plan = plan_filesystem(desired, observed, replaces)
             if plan.foreign:
                 await self._write(ctx, env, previous, status.foreign(plan.foreign), desired, observed)

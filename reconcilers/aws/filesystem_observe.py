@@ -2,14 +2,16 @@
 its access points and mount targets (with their security groups), and its NFS
 security group. Reads only.
 
-Per pass: DescribeFileSystems, DescribeAccessPoints, DescribeMountTargets, one
-DescribeMountTargetSecurityGroups per available mount target, DescribeSecurityGroups.
+Per pass: DescribeFileSystems, DescribeAccessPoints, DescribeMountTargets, the available
+mount targets' security groups (their network interfaces', through a describe shared
+with concurrent passes, or one DescribeMountTargetSecurityGroups each), DescribeSecurityGroups.
 """
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from reconcilers.aws.batched_describes import SecurityGroupsByName
+from reconcilers.aws.batched_describes import InterfaceGroups, SecurityGroupsByName
 from reconcilers.aws.calls import call, call_unless_absent
 from reconcilers.aws.filesystem_plan import (
     AVAILABLE,
@@ -103,22 +105,37 @@ async def observe_access_points(efs: Any, file_system_id: str) -> tuple[Observed
     return tuple(found)
 
 
-async def observe_mount_targets(efs: Any, file_system_id: str) -> tuple[ObservedMountTarget, ...]:
+async def observe_mount_targets(
+    efs: Any, file_system_id: str, interfaces: InterfaceGroups | None = None
+) -> tuple[ObservedMountTarget, ...]:
+    """`interfaces`: when given, an available mount target's security groups are read
+    from its network interface (shared with concurrent passes, many a call), and from
+    DescribeMountTargetSecurityGroups only when the interface is not found."""
     answer = await call_unless_absent(
         efs.describe_mount_targets, absent=FILE_SYSTEM_GONE, FileSystemId=file_system_id, MaxItems=PAGE
     )
-    found = []
-    for target in (answer or {}).get("MountTargets") or ():
-        state, groups = target.get("LifeCycleState", ""), ()
-        if state == AVAILABLE:  # AWS answers for available mount targets only
-            described = await call_unless_absent(
-                efs.describe_mount_target_security_groups,
-                absent=MOUNT_TARGET_GONE,
-                MountTargetId=target["MountTargetId"],
-            )
-            groups = tuple(sorted((described or {}).get("SecurityGroups") or ()))
-        found.append(ObservedMountTarget(target["MountTargetId"], target["SubnetId"], state, groups))
-    return tuple(found)
+    targets = list((answer or {}).get("MountTargets") or ())
+    groups = await asyncio.gather(*(_mount_target_groups(efs, t, interfaces) for t in targets))
+    return tuple(
+        ObservedMountTarget(t["MountTargetId"], t["SubnetId"], t.get("LifeCycleState", ""), g)
+        for t, g in zip(targets, groups, strict=True)
+    )
+
+
+async def _mount_target_groups(
+    efs: Any, target: Mapping[str, Any], interfaces: InterfaceGroups | None
+) -> tuple[str, ...]:
+    if target.get("LifeCycleState", "") != AVAILABLE:  # AWS answers for available mount targets only
+        return ()
+    interface = target.get("NetworkInterfaceId")
+    if interfaces is not None and interface:
+        found = await interfaces.describe(interface)
+        if found is not None:
+            return found
+    described = await call_unless_absent(
+        efs.describe_mount_target_security_groups, absent=MOUNT_TARGET_GONE, MountTargetId=target["MountTargetId"]
+    )
+    return tuple(sorted((described or {}).get("SecurityGroups") or ()))
 
 
 def _group(described: Mapping[str, Any] | None) -> ObservedSecurityGroup | None:
@@ -166,6 +183,7 @@ async def observe_filesystem(
     vpc_id: str | None,
     recorded_group_id: str | None = None,
     groups: SecurityGroupsByName | None = None,
+    interfaces: InterfaceGroups | None = None,
 ) -> FilesystemObservation:
     fs = await observe_file_system(efs, environment_id)
     group = await observe_security_group(ec2, environment_id, vpc_id, recorded_group_id, groups)
@@ -174,6 +192,6 @@ async def observe_filesystem(
     return FilesystemObservation(
         file_system=fs,
         access_points=await observe_access_points(efs, fs.file_system_id),
-        mount_targets=await observe_mount_targets(efs, fs.file_system_id),
+        mount_targets=await observe_mount_targets(efs, fs.file_system_id, interfaces),
         security_group=group,
     )

@@ -6,6 +6,7 @@ import asyncio
 from reconcilers.aws.autoscaling_plan import SCALABLE_DIMENSION, SERVICE_NAMESPACE
 from reconcilers.aws.batched_describes import (
     DbInstances,
+    InterfaceGroups,
     LogGroups,
     ScalableTargets,
     ScalingPolicies,
@@ -199,3 +200,21 @@ async def test_one_resource_alone_is_described_by_itself(aws):
     found = await ScalingPolicies(recording.autoscaling).describe(SERVICE_NAMESPACE, resources[0], SCALABLE_DIMENSION)
     assert found == []
     assert recording.autoscaling.calls == ["describe_scaling_policies"]
+
+
+async def test_network_interface_groups_of_many_passes_in_one_call(aws):
+    vpc = (await aws.ec2.create_vpc(CidrBlock="10.7.0.0/16"))["Vpc"]["VpcId"]
+    subnet = (await aws.ec2.create_subnet(VpcId=vpc, CidrBlock="10.7.1.0/24"))["Subnet"]["SubnetId"]
+    a = (await aws.ec2.create_security_group(GroupName="a", Description="a", VpcId=vpc))["GroupId"]
+    b = (await aws.ec2.create_security_group(GroupName="b", Description="b", VpcId=vpc))["GroupId"]
+    first = (await aws.ec2.create_network_interface(SubnetId=subnet, Groups=[b, a]))["NetworkInterface"]
+    second = (await aws.ec2.create_network_interface(SubnetId=subnet, Groups=[b]))["NetworkInterface"]
+    recording = RecordingClients.around(aws)
+    interfaces = InterfaceGroups(recording.ec2)
+    found = await asyncio.gather(
+        interfaces.describe(first["NetworkInterfaceId"]),
+        interfaces.describe(second["NetworkInterfaceId"]),
+        interfaces.describe("eni-0000000000000000f"),
+    )
+    assert recording.ec2.calls == ["describe_network_interfaces"]
+    assert found == [tuple(sorted([a, b])), (b,), None]

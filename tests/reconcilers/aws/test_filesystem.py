@@ -104,6 +104,9 @@ async def test_converges_and_a_second_pass_writes_nothing(aws, database, clock, 
     assert await filesystem_pass(again, database, clock) == Done()
     assert again.efs.writes() == [] and again.ec2.writes() == []
     assert outputs(database) == out
+    # The mount targets' groups come from their network interfaces, in one call.
+    assert "describe_mount_target_security_groups" not in again.efs.calls
+    assert again.ec2.calls.count("describe_network_interfaces") == 1
 
 
 async def test_waits_for_the_networks(aws, database, clock, env):
@@ -158,6 +161,15 @@ async def test_mount_target_security_groups_changed_out_of_band_are_put_back(
     assert recording.efs.writes() == ["modify_mount_target_security_groups"]
     groups = await aws.efs.describe_mount_target_security_groups(MountTargetId=target)
     assert groups["SecurityGroups"] == [group_id]
+
+    # Changed on the mount target's network interface itself: the same.
+    interface = (await aws.efs.describe_mount_targets(MountTargetId=target))["MountTargets"][0]["NetworkInterfaceId"]
+    await aws.ec2.modify_network_interface_attribute(NetworkInterfaceId=interface, Groups=[workload_group])
+    recording = RecordingClients.around(aws)
+    assert await filesystem_pass(recording, database, clock) == Done()
+    assert recording.efs.writes() == ["modify_mount_target_security_groups"]
+    answer = await aws.ec2.describe_network_interfaces(NetworkInterfaceIds=[interface])
+    assert [g["GroupId"] for g in answer["NetworkInterfaces"][0]["Groups"]] == [group_id]
 
 
 async def test_a_crash_after_create_file_system_makes_no_second_one(
