@@ -5,6 +5,7 @@ the instance's security group (by name, in the network's VPC) and the instance
 (with its tags and pending modifications).
 """
 
+import asyncio
 from typing import Any
 
 from reconcilers.aws.batched_describes import DbInstances, SecurityGroupsByName
@@ -148,9 +149,14 @@ async def observe_database(
 ) -> DatabaseObservation:
     """`instances`, `groups`: the describes concurrent passes share, when given;
     `known_secret`: the secret's value an earlier pass read (`observe_secret`)."""
+    # At once: independent reads, and the shared ones then meet those of the other passes
+    # that started with this one, instead of drifting apart behind the one-at-a-time reads.
+    secret, subnet_group, security_group, instance = await asyncio.gather(
+        observe_secret(clients.secretsmanager, desired.secret_name, known_secret),
+        observe_subnet_group(clients.rds, desired.identifier),
+        observe_security_group(clients.ec2, desired.vpc_id, desired.identifier, groups),
+        observe_instance(clients.rds, desired.identifier, instances),
+    )
     return DatabaseObservation(
-        secret=await observe_secret(clients.secretsmanager, desired.secret_name, known_secret),
-        subnet_group=await observe_subnet_group(clients.rds, desired.identifier),
-        security_group=await observe_security_group(clients.ec2, desired.vpc_id, desired.identifier, groups),
-        instance=await observe_instance(clients.rds, desired.identifier, instances),
+        secret=secret, subnet_group=subnet_group, security_group=security_group, instance=instance
     )

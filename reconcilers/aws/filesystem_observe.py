@@ -185,13 +185,17 @@ async def observe_filesystem(
     groups: SecurityGroupsByName | None = None,
     interfaces: InterfaceGroups | None = None,
 ) -> FilesystemObservation:
-    fs = await observe_file_system(efs, environment_id)
-    group = await observe_security_group(ec2, environment_id, vpc_id, recorded_group_id, groups)
+    # Independent reads at once: the shared ones meet those of the passes started with this one.
+    fs, group = await asyncio.gather(
+        observe_file_system(efs, environment_id),
+        observe_security_group(ec2, environment_id, vpc_id, recorded_group_id, groups),
+    )
     if fs is None:
         return FilesystemObservation(security_group=group)
+    access_points, mount_targets = await asyncio.gather(
+        observe_access_points(efs, fs.file_system_id),
+        observe_mount_targets(efs, fs.file_system_id, interfaces),
+    )
     return FilesystemObservation(
-        file_system=fs,
-        access_points=await observe_access_points(efs, fs.file_system_id),
-        mount_targets=await observe_mount_targets(efs, fs.file_system_id, interfaces),
-        security_group=group,
+        file_system=fs, access_points=access_points, mount_targets=mount_targets, security_group=group
     )
