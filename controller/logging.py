@@ -7,6 +7,32 @@ import orjson
 import structlog
 
 
+class _CurrentStderr:
+    """Whatever `sys.stderr` is when a line is written, not when logging was configured:
+    a replaced stream (a test runner's capture, say) may since have been closed."""
+
+    def write(self, data: bytes | str) -> None:
+        if isinstance(data, bytes):
+            sys.stderr.buffer.write(data)
+        else:
+            sys.stderr.write(data)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+class _CurrentStderrHandler(logging.StreamHandler):
+    """A StreamHandler on the current `sys.stderr` (see `_CurrentStderr`)."""
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure(level: str = "INFO", *, json: bool = True) -> None:
     renderer = (
         structlog.processors.JSONRenderer(serializer=orjson.dumps)
@@ -22,7 +48,7 @@ def configure(level: str = "INFO", *, json: bool = True) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.BytesLoggerFactory(sys.stderr.buffer) if json else structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.BytesLoggerFactory(_CurrentStderr()) if json else structlog.PrintLoggerFactory(_CurrentStderr()),
         cache_logger_on_first_use=True,
     )
     _route_standard_logging(json)
@@ -38,7 +64,7 @@ def _route_standard_logging(json: bool) -> None:
         if json
         else structlog.dev.ConsoleRenderer()
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderrHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[

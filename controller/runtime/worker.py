@@ -91,11 +91,14 @@ class Worker:
         log.info("controller_started", worker=self.name, kinds=sorted(self._reconcilers))
         stop_helpers = asyncio.Event()
         helpers = [
-            asyncio.create_task(listen(self._dsn, self._wake, stop_helpers)),
-            asyncio.create_task(self._renew_leases(stop_helpers)),
+            asyncio.create_task(listen(self._dsn, self._wake, stop_helpers), name="listener"),
+            asyncio.create_task(self._renew_leases(stop_helpers), name="lease renewal"),
         ]
+        for helper in helpers:
+            helper.add_done_callback(lambda _: self._wake.set())
         try:
             while not stop.is_set():
+                _raise_if_stopped(helpers)
                 self._wake.clear()
                 try:
                     more_due, wave_in = await self._claim_all()
@@ -332,6 +335,19 @@ class Worker:
                 await self._queue.release(list(leftover))
             except DATABASE_ERRORS as error:
                 log.warning("release_failed", error=str(error), keys=len(leftover))
+
+
+class HelperStopped(RuntimeError):
+    """The listener or the lease renewal ended while the worker runs: going on without
+    them would let leases lapse under live passes, so the process stops (and restarts)."""
+
+
+def _raise_if_stopped(helpers: list[asyncio.Task]) -> None:
+    for helper in helpers:
+        if helper.done():
+            error = None if helper.cancelled() else helper.exception()
+            log.error("helper_stopped", helper=helper.get_name(), error=repr(error))
+            raise HelperStopped(f"the worker's {helper.get_name()} stopped: {error!r}") from error
 
 
 async def _first_of(*events: asyncio.Event, timeout: float) -> None:

@@ -33,3 +33,30 @@ def test_standard_logging_records_are_rendered_as_json_lines_like_berths_own():
     assert lines[0]["level"] == "error"
     assert "ConnectionResetError: server closed the connection" in lines[0]["exception"]
     assert all("timestamp" in line for line in lines)
+
+
+_AFTER_A_CLOSED_CAPTURE = """
+import io
+import logging
+import sys
+import structlog
+from controller.logging import configure
+
+real = sys.stderr
+sys.stderr = captured = io.TextIOWrapper(io.BytesIO())  # a test runner's capture, say
+configure("INFO", json=True)
+structlog.get_logger("berth.controller").info("while_captured")
+sys.stderr = real
+captured.close()
+structlog.get_logger("berth.controller").warning("renew_failed", error="boom")
+logging.getLogger("asyncpg.pool").warning("after the capture closed")
+"""
+
+
+def test_logging_configured_under_a_replaced_stderr_writes_to_the_current_one_after_it_closes():
+    done = subprocess.run([sys.executable, "-c", _AFTER_A_CLOSED_CAPTURE], capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode()
+    assert [orjson.loads(line)["event"] for line in done.stderr.splitlines()] == [
+        "renew_failed",
+        "after the capture closed",
+    ]

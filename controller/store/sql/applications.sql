@@ -25,7 +25,7 @@ env AS (
 ),
 queued AS (
     INSERT INTO work_queue AS w (kind, key)
-    SELECT kind, env.id::text FROM env, unnest(env.finalizers) AS kind
+    SELECT kind, env.id::text FROM env, unnest(env.finalizers) AS kind ORDER BY kind
     ON CONFLICT (kind, key) DO UPDATE SET
         not_before = now(),
         attempts = 0,
@@ -62,6 +62,7 @@ envs AS (
 ),
 queued AS (
     SELECT berth_enqueue(kind, envs.id::text) FROM envs, unnest(envs.finalizers) AS kind
+    ORDER BY kind, envs.id::text
 )
 SELECT target.id, (SELECT count(*) FROM queued) AS queued FROM target
 

@@ -14,7 +14,7 @@
 WITH existing AS (
     SELECT id, deleted_at IS NOT NULL AS deleting
     FROM applications WHERE organisation_id = $1 AND name = $2
-    FOR UPDATE
+    FOR NO KEY UPDATE
 ),
 org AS (
     UPDATE organisations SET application_count = application_count + 1
@@ -50,6 +50,7 @@ queued AS (
     SELECT berth_enqueue(kind, written.id::text)
     FROM (SELECT id, finalizers FROM created_env UNION ALL SELECT id, finalizers FROM env) written,
          unnest(written.finalizers) AS kind
+    ORDER BY kind, written.id::text
 )
 SELECT (SELECT id FROM created) AS created_id,
        (SELECT deleting FROM existing) AS deleting,

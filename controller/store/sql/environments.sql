@@ -3,7 +3,7 @@
 -- each other (and behind its delete), so the environment limit holds under concurrency.
 SELECT id, deleted_at IS NOT NULL AS deleting
 FROM applications WHERE organisation_id = $1 AND name = $2
-FOR UPDATE
+FOR NO KEY UPDATE
 
 -- name: environment_count
 -- Environments being deleted still count until their teardown finishes.
@@ -22,7 +22,7 @@ WITH env AS (
     RETURNING id, generation, finalizers
 ),
 queued AS (
-    SELECT berth_enqueue(kind, env.id::text) FROM env, unnest(env.finalizers) AS kind
+    SELECT berth_enqueue(kind, env.id::text) FROM env, unnest(env.finalizers) AS kind ORDER BY kind
 )
 SELECT env.id, env.generation, (SELECT count(*) FROM queued) AS queued FROM env
 
@@ -33,7 +33,7 @@ SELECT e.id, e.generation, e.spec, (e.deleted_at IS NOT NULL OR a.deleted_at IS 
 FROM environments e
 JOIN applications a ON a.id = e.application_id
 WHERE a.organisation_id = $1 AND a.name = $2 AND e.name = $3
-FOR UPDATE OF e
+FOR NO KEY UPDATE OF e
 
 -- name: update_environment
 -- The generation moves only when the spec does; the reconciles are queued either way.
@@ -47,7 +47,7 @@ WITH env AS (
     RETURNING e.id, e.generation, e.finalizers
 ),
 queued AS (
-    SELECT berth_enqueue(kind, env.id::text) FROM env, unnest(env.finalizers) AS kind
+    SELECT berth_enqueue(kind, env.id::text) FROM env, unnest(env.finalizers) AS kind ORDER BY kind
 )
 SELECT env.id, env.generation, (SELECT count(*) FROM queued) AS queued FROM env
 
@@ -72,7 +72,7 @@ env AS (
     RETURNING e.id, e.finalizers
 ),
 queued AS (
-    SELECT berth_enqueue(kind, env.id::text) FROM env, unnest(env.finalizers) AS kind
+    SELECT berth_enqueue(kind, env.id::text) FROM env, unnest(env.finalizers) AS kind ORDER BY kind
 )
 SELECT target.id, target.name, (SELECT count(*) FROM queued) AS queued FROM target
 

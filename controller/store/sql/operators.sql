@@ -10,7 +10,7 @@ envs AS (
     FROM app JOIN environments e ON e.application_id = app.id, unnest(e.finalizers) AS kind
 ),
 queued AS (
-    SELECT berth_enqueue(kind, id::text), kind, name FROM envs
+    SELECT berth_enqueue(kind, id::text), kind, name FROM envs ORDER BY kind, id::text
 )
 SELECT app.id, coalesce((SELECT array_agg(kind || '/' || name ORDER BY name, kind) FROM queued), '{}') AS queued
 FROM app
@@ -36,6 +36,7 @@ changed AS (
 ),
 queued AS (
     SELECT berth_enqueue(kind, changed.id::text) FROM changed, unnest(changed.finalizers) AS kind
+    ORDER BY kind, changed.id::text
 )
 SELECT app.deleting,
        coalesce((SELECT array_agg(name ORDER BY name) FROM wanted), '{}') AS environments,

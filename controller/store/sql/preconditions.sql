@@ -11,7 +11,7 @@ SELECT e.id, e.generation
 FROM environments e
 JOIN applications a ON a.id = e.application_id
 WHERE a.organisation_id = $1 AND a.name = $2 AND e.name = $3
-FOR UPDATE OF e
+FOR NO KEY UPDATE OF e
 
 -- name: application_version
 -- An application's ETag: its row and its production environment's (the declarative
@@ -27,4 +27,4 @@ SELECT a.id, a.generation, p.generation AS production_generation
 FROM applications a
 JOIN environments p ON p.application_id = a.id AND p.name = 'production'
 WHERE a.organisation_id = $1 AND a.name = $2
-FOR UPDATE OF a, p
+FOR NO KEY UPDATE OF a, p

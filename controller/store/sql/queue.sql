@@ -48,9 +48,17 @@ LEFT JOIN applications a ON a.id = e.application_id
 LEFT JOIN organisations o ON o.id = a.organisation_id
 
 -- name: renew_leases
-UPDATE work_queue SET lease_expires = now() + make_interval(secs => $2)
-WHERE lease_token = ANY($1::uuid[]) AND lease_expires > now()
-RETURNING lease_token
+-- Rows locked in (kind, key) order, as every multi-row queue write takes them: an API
+-- write queueing several kinds of one environment cannot deadlock with a renewal.
+WITH held AS (
+    SELECT kind, key FROM work_queue
+    WHERE lease_token = ANY($1::uuid[]) AND lease_expires > now()
+    ORDER BY kind, key
+    FOR UPDATE
+)
+UPDATE work_queue w SET lease_expires = now() + make_interval(secs => $2)
+FROM held WHERE w.kind = held.kind AND w.key = held.key
+RETURNING w.lease_token
 
 -- name: finish
 -- Ends a pass: the next one is due after $4 seconds, or at once if the key was
@@ -75,9 +83,12 @@ DELETE FROM work_queue WHERE kind = $1 AND key = $2 AND lease_token = $3
 
 -- name: release_leases
 -- Shutdown: hand unfinished keys back, due at once, for any other worker.
-UPDATE work_queue SET
+WITH held AS (
+    SELECT kind, key FROM work_queue WHERE lease_token = ANY($1::uuid[]) ORDER BY kind, key FOR UPDATE
+)
+UPDATE work_queue w SET
     leased_by = NULL, lease_token = NULL, lease_expires = NULL, not_before = now()
-WHERE lease_token = ANY($1::uuid[])
+FROM held WHERE w.kind = held.kind AND w.key = held.key
 
 -- name: hold_lease
 -- Taken inside every observed-state write: blocks a takeover until the write commits.

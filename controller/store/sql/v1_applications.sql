@@ -72,7 +72,7 @@ WHERE a.id = $2 AND a.deleted_at IS NULL
   AND p.organisation_id IN (SELECT t.organisation_id FROM api_tokens t WHERE t.token_hash = $1
                             UNION SELECT g.organisation_id FROM organisation_grants g
                             JOIN api_tokens t ON t.id = g.token_id WHERE t.token_hash = $1)
-FOR UPDATE OF a
+FOR NO KEY UPDATE OF a
 
 -- name: v1_write_application
 -- Writes what runs and the settings; the generation moves only when something

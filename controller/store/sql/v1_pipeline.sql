@@ -105,7 +105,7 @@ SELECT id, image_id FROM pipelines WHERE application_id = $1 AND github_delivery
 -- snapshotted one after another.
 SELECT id, process_counts, process_pod_classes, health_check_path, health_check_host, deployment_timeout
 FROM kube_applications WHERE id = $1 AND deleted_at IS NULL
-FOR UPDATE
+FOR NO KEY UPDATE
 
 -- name: v1p_latest_built_image
 SELECT * FROM images WHERE application_id = $1 AND built ORDER BY version DESC LIMIT 1
