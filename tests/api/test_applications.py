@@ -47,6 +47,20 @@ async def test_create_wakes_only_the_kinds_it_queued(tenant, database_url):
     assert sorted(kinds) == ["ecs-autoscaling", "ecs-environment", "environment-network"]
 
 
+async def test_the_queue_rows_are_written_in_the_same_transaction(tenant, pool):
+    await pool.execute(
+        "CREATE FUNCTION queue_down() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'queue down'; END $$;"
+        "CREATE TRIGGER queue_down BEFORE INSERT ON work_queue FOR EACH ROW EXECUTE FUNCTION queue_down()"
+    )
+    assert (await tenant.client.post(tenant.applications, json=app_body())).status_code == 500
+    assert await pool.fetchval("SELECT count(*) FROM applications") == 0
+    assert await pool.fetchval("SELECT count(*) FROM environments") == 0
+    assert await pool.fetchval("SELECT application_count FROM organisations WHERE slug = 'acme'") == 0
+    await pool.execute("DROP TRIGGER queue_down ON work_queue")
+    assert (await tenant.client.post(tenant.applications, json=app_body())).status_code == 201
+    assert await pool.fetchval("SELECT count(*) FROM work_queue") == 3
+
+
 async def test_list_and_get(tenant):
     for name in ("b-app", "a-app"):
         assert (await tenant.client.post(tenant.applications, json=app_body(name))).status_code == 201
