@@ -11,7 +11,7 @@ import orjson
 
 from controller.settings import Settings
 
-UNKNOWN = "unknown benchmark {action!r}: choose api, pickup, resync or reconciles"
+UNKNOWN = "unknown benchmark {action!r}: choose api, pickup, resync, reconciles or converge"
 DEFAULT_ORGANISATIONS = 100
 
 
