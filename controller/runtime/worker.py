@@ -24,7 +24,7 @@ from controller.runtime.pass_events import CountingStore, summarise
 from controller.runtime.listener import listen
 from controller.runtime.settings import RuntimeSettings
 from controller.store.kube_observed import KubeFencedStateStore
-from controller.store.pool import DATABASE_ERRORS
+from controller.store.pool import DATABASE_ERRORS, create_pool
 from controller.store.queue import Lease, WorkQueue
 from reconcilers.ports import LeaseLost, Reconciler, StatusUpdate
 from reconcilers.results import Done, Forget, PermanentError, RequeueAfter, TemporaryError
@@ -62,6 +62,7 @@ class Worker:
         self._pool = pool
         self._dsn = dsn
         self._queue = WorkQueue(pool)
+        self._renewals = self._queue  # until `run` opens the renewals' own connection
         self._reconcilers = {r.kind: r for r in reconcilers}
         self._settings = settings
         self.name = name or worker_name()
@@ -90,6 +91,10 @@ class Worker:
         """Work until `stop` is set, then finish what is in flight (or hand it back)."""
         log.info("controller_started", worker=self.name, kinds=sorted(self._reconcilers))
         stop_helpers = asyncio.Event()
+        # Renewals get a connection of their own: passes queueing for the shared pool
+        # must never delay the renewal that keeps their leases alive.
+        renewal_pool = await create_pool(self._dsn, min_size=0, max_size=1)
+        self._renewals = WorkQueue(renewal_pool)
         helpers = [
             asyncio.create_task(listen(self._dsn, self._wake, stop_helpers), name="listener"),
             asyncio.create_task(self._renew_leases(stop_helpers), name="lease renewal"),
@@ -112,6 +117,7 @@ class Worker:
             await self._drain()
             stop_helpers.set()
             await asyncio.gather(*helpers, return_exceptions=True)
+            await renewal_pool.close()
             log.info("controller_stopped", worker=self.name)
 
     async def _claim_all(self) -> tuple[bool, float | None]:
@@ -202,6 +208,10 @@ class Worker:
             error = f"{type(exc).__name__}: {exc}"
             ctx.bind(exc_info=exc)
         finally:
+            # The pass has stopped acting on the cloud: what is left (its events, its
+            # finish) is fenced in PostgreSQL, so its lease no longer needs watching, and
+            # a renewal racing its finish must not cancel it as "lease lost".
+            self._deadlines.pop(lease.token, None)
             elapsed = time.perf_counter() - started
             metrics.finished(lease.kind, outcome, elapsed)
             ctx.log(
@@ -282,6 +292,9 @@ class Worker:
             )
         )
 
+    async def _renew(self, tokens: list[uuid.UUID], lease_seconds: float) -> set[uuid.UUID]:
+        return await self._renewals.renew(tokens, lease_seconds)
+
     async def _renew_leases(self, stop: asyncio.Event) -> None:
         """Extend the leases of passes in flight every third of the lease.
 
@@ -299,7 +312,7 @@ class Worker:
             if tokens:
                 asked = time.monotonic()
                 try:
-                    held = await self._queue.renew(tokens, lease)
+                    held = await self._renew(tokens, lease)
                 except DATABASE_ERRORS as error:
                     log.warning("renew_failed", worker=self.name, error=str(error))
                     interval = lease / 10
@@ -308,7 +321,8 @@ class Worker:
                         if token in self._deadlines:
                             self._deadlines[token] = asked + lease * LEASE_SAFETY
                     for token in set(tokens) - held:
-                        self._abandon(token, "lease_lost")
+                        if token in self._deadlines:  # still acting, not already finishing
+                            self._abandon(token, "lease_lost")
             now = time.monotonic()
             for token, deadline in list(self._deadlines.items()):
                 if deadline <= now:

@@ -22,7 +22,7 @@ async def test_a_worker_whose_lease_renewal_dies_stops_and_hands_its_key_back(po
     async def broken_renew(tokens, lease_seconds):
         raise ValueError("a bug, not a database error")
 
-    worker._queue.renew = broken_renew
+    worker._renew = broken_renew
     stop = asyncio.Event()
     run = asyncio.create_task(worker.run(stop))
     await asyncio.wait_for(started.wait(), timeout=10)

@@ -166,7 +166,7 @@ async def test_a_pass_whose_lease_cannot_be_renewed_stops_before_anyone_can_take
         async def flapping(*_args, **_kwargs):
             raise OSError("the database link is flapping")
 
-        handle.worker._queue.renew = flapping
+        handle.worker._renew = flapping
         await wait_until(lambda: tracker.running["k"], what="A running the key")
         async with run_worker(pool, database_url, [second], name="B"):
             await wait_until(lambda: tracker.cancelled["k"], timeout=8, what="A giving the key up")
