@@ -103,6 +103,12 @@ class ReconcileContext(Protocol):
 
 
 class Reconciler(Protocol):
+    """One kind's loop. A reconciler may also name `watches: Mapping[str, Sequence[str]]`:
+    the kinds whose outputs it reads for the same key, and which of their outputs. When a
+    pass of one of those kinds changes any of them, the runtime makes this kind's pass of
+    that key due at once, so a reconciler waiting on another needs only a slow backstop
+    poll."""
+
     kind: str
 
     async def reconcile(self, ctx: ReconcileContext) -> Result: ...

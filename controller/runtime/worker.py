@@ -64,6 +64,11 @@ class Worker:
         self._queue = WorkQueue(pool)
         self._renewals = self._queue  # until `run` opens the renewals' own connection
         self._reconcilers = {r.kind: r for r in reconcilers}
+        # kind -> {the kinds that read its outputs for the same key: the outputs they read}
+        self._watchers = {
+            kind: {r.kind: tuple(getattr(r, "watches", {})[kind]) for r in reconcilers if kind in getattr(r, "watches", {})}
+            for kind in self._reconcilers
+        }
         self._settings = settings
         self.name = name or worker_name()
         self._rng = rng or random.Random()
@@ -165,7 +170,9 @@ class Worker:
 
     async def _pass(self, reconciler: Reconciler, lease: Lease) -> None:
         store = CountingStore(
-            KubeFencedStateStore(self._pool, lease.kind, lease.key, lease.token, preload=lease.preload)
+            KubeFencedStateStore(
+                self._pool, lease.kind, lease.key, lease.token, preload=lease.preload, watchers=self._watchers[lease.kind]
+            )
         )
         ctx = PassContext(lease.kind, lease.key, uuid.uuid4().hex[:16], store)
         started = time.perf_counter()

@@ -7,7 +7,7 @@ the `Sealer` of BERTH_SECRETS_KEY, and handed to the reconciler only inside reco
 that keep them out of their repr; they go to the Kubernetes Secret and nowhere else.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -62,8 +62,9 @@ class KubeFencedStateStore(FencedStateStore):
         lease_token: UUID,
         sealer: Sealer | None = None,
         preload: Preload | None = None,
+        watchers: Mapping[str, Sequence[str]] | None = None,
     ):
-        super().__init__(pool, kind, key, lease_token, preload)
+        super().__init__(pool, kind, key, lease_token, preload, watchers)
         self._sealer = sealer or Sealer.from_environ()
 
     async def kube_application(self, application_id: UUID) -> KubeApplication | None:

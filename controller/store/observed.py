@@ -2,7 +2,8 @@
 
 from collections import OrderedDict
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -43,6 +44,11 @@ class _SpecCache:
 _SPECS = _SpecCache()
 
 
+def _changed(before: Mapping[str, Any] | None, after: Mapping[str, Any], read: Sequence[str]) -> bool:
+    before = before or {}
+    return any(before.get(name) != after.get(name) for name in read)
+
+
 def _locations(error: ValidationError) -> str:
     return ", ".join(sorted({".".join(str(part) for part in item["loc"]) or "(root)" for item in error.errors()}))
 
@@ -57,9 +63,17 @@ class FencedStateStore:
     """
 
     def __init__(
-        self, pool: asyncpg.Pool, kind: str, key: str, lease_token: UUID, preload: Preload | None = None
+        self,
+        pool: asyncpg.Pool,
+        kind: str,
+        key: str,
+        lease_token: UUID,
+        preload: Preload | None = None,
+        watchers: Mapping[str, Sequence[str]] | None = None,
     ):
         self._pool = pool
+        # kind -> the outputs it reads of this kind for the same key (its `watches`)
+        self._watchers = dict(watchers or {})
         self._kind = kind
         self._key = key
         self._lease_token = lease_token
@@ -137,15 +151,22 @@ class FencedStateStore:
 
     async def write_status(self, update: StatusUpdate) -> None:
         self._preloaded_status = False  # this pass's own write makes the preload stale
+        query = QUERIES.write_status_returning_previous if self._watchers else QUERIES.write_status
         async with self._fenced() as connection:
-            await connection.execute(
-                QUERIES.write_status,
+            previous = await connection.fetchval(
+                query,
                 self._kind,
                 self._key,
                 update.observed_generation,
                 [c.to_wire() for c in update.conditions],
                 update.outputs,
             )
+        woken = [kind for kind, read in self._watchers.items() if _changed(previous, update.outputs, read)]
+        if woken:
+            # After the commit, outside the fence: a wake is a hint (a lost one costs the
+            # reader its next poll), and taking other kinds' rows while holding our own
+            # would order queue locks against the API's.
+            await self._pool.execute(QUERIES.wake, woken, self._key)
 
     async def record_deployment(self, environment_id: UUID, deployment: DeploymentRecord) -> bool:
         async with self._fenced() as connection:

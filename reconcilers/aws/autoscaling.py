@@ -38,7 +38,9 @@ from schemas.status import Condition, ConditionType, set_condition
 
 KIND = "ecs-autoscaling"
 WORKLOAD_KIND = "ecs-environment"
-SERVICE_WAIT_SECONDS = 5.0
+# A backstop only: the runtime wakes this kind when the workload records its service
+# (`watches`), so waiting for it costs passes only when that wake is lost.
+SERVICE_WAIT_SECONDS = 30.0
 WORKLOAD_OUTPUTS = ("serviceName", "clusterArn", "serviceArn")
 
 WAITING_FOR_SERVICE = "waiting for the environment's ECS service"
@@ -86,6 +88,7 @@ def outputs(
 class EcsAutoscalingReconciler:
     kind = KIND
     concurrency = BATCHED_PASSES_IN_FLIGHT  # passes in flight: more share each batched describe
+    watches = {WORKLOAD_KIND: WORKLOAD_OUTPUTS}  # the service it scales
 
     def __init__(self, clients: Any, config: AwsConfig, clock: Callable[[], datetime] = utc_now):
         """`clients`: an entered `AwsClients` (anything with an aioboto3 `autoscaling` client)."""

@@ -25,6 +25,38 @@ ON CONFLICT (kind, key) DO UPDATE SET
     outputs = EXCLUDED.outputs,
     updated_at = now()
 
+-- name: write_status_returning_previous
+-- The same, answering the outputs it replaced (NULL: none), for a kind that others
+-- watch: they are woken when what they read of them changed.
+WITH previous AS (SELECT outputs FROM statuses WHERE kind = $1 AND key = $2)
+INSERT INTO statuses (kind, key, observed_generation, conditions, outputs)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (kind, key) DO UPDATE SET
+    observed_generation = EXCLUDED.observed_generation,
+    conditions = EXCLUDED.conditions,
+    outputs = EXCLUDED.outputs,
+    updated_at = now()
+RETURNING (SELECT outputs FROM previous) AS previous
+
+-- name: wake
+-- The kinds $1 of key $2 are due now (or run once more when leased): what they read
+-- changed. Only existing rows: a kind that has released the key is not brought back.
+-- Rows locked in (kind, key) order, as every multi-row queue statement takes them.
+WITH due AS (
+    SELECT kind, key FROM work_queue WHERE kind = ANY($1::text[]) AND key = $2
+    ORDER BY kind, key
+    FOR UPDATE
+), woken AS (
+    UPDATE work_queue w SET
+        not_before = LEAST(w.not_before, now()),
+        dirty = w.dirty OR w.leased_by IS NOT NULL,
+        enqueued_at = CASE WHEN w.leased_by IS NULL AND w.not_before <= now()
+                           THEN w.enqueued_at ELSE now() END
+    FROM due WHERE w.kind = due.kind AND w.key = due.key
+    RETURNING w.kind
+)
+SELECT pg_notify('berth_work', kind) FROM woken
+
 -- name: record_deployment
 INSERT INTO deployments (environment_id, deployment_id, task_definition_arn, image_tag, status, reason)
 VALUES ($1, $2, $3, $4, $5, $6)

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from reconcilers.aws.autoscaling import EcsAutoscalingReconciler
+from reconcilers.aws.autoscaling import SERVICE_WAIT_SECONDS, EcsAutoscalingReconciler
 from reconcilers.ports import StatusUpdate
 from reconcilers.results import Done, Forget, RequeueAfter
 from schemas.desired import EnvironmentSpec
@@ -73,7 +73,8 @@ async def test_waits_for_the_service(aws, aws_config, database, clock):
     database.environments[ENVIRONMENT_ID] = scaled()
     recording = RecordingClients.around(aws)
     result = await run_pass(recording, aws_config, database, clock)
-    assert result == RequeueAfter(5, "waiting for the environment's ECS service")
+    assert result == RequeueAfter(SERVICE_WAIT_SECONDS, "waiting for the environment's ECS service")
+    assert EcsAutoscalingReconciler.watches == {"ecs-environment": ("serviceName", "clusterArn", "serviceArn")}
     assert recording.autoscaling.calls == []
     written = status(database)
     assert written.outputs["ready"] is False and written.outputs["resourceId"] is None
@@ -232,7 +233,8 @@ async def test_waits_while_the_workload_has_no_service_arn(aws, aws_config, data
     before = database.statuses[("ecs-environment", KEY)]
     database.statuses[("ecs-environment", KEY)] = replace(before, outputs={**before.outputs, "serviceArn": None})
     result = await run_pass(aws, aws_config, database, clock)
-    assert result == RequeueAfter(5, "waiting for the environment's ECS service")
+    assert result == RequeueAfter(SERVICE_WAIT_SECONDS, "waiting for the environment's ECS service")
+    assert EcsAutoscalingReconciler.watches == {"ecs-environment": ("serviceName", "clusterArn", "serviceArn")}
     assert await target(aws) == []
 
 

@@ -1,0 +1,99 @@
+"""A kind that watches another's outputs is woken when a pass changes what it reads
+of them — not by any other change, and never brought back to a key it released."""
+
+import uuid
+
+from controller.store.observed import FencedStateStore
+from controller.store.queue import WorkQueue
+from reconcilers.ports import StatusUpdate
+from reconcilers.results import Done, RequeueAfter
+from tests.controller.support import FakeReconciler, run_worker, wait_until
+
+WORKLOAD, SCALER, OTHER = "workload", "scaler", "other"
+
+
+async def _leased(pool, kind: str, key: str) -> FencedStateStore:
+    queue = WorkQueue(pool)
+    await queue.enqueue(kind, key)
+    [lease] = await queue.claim(kind, 1, "test", 60)
+    return lease
+
+
+async def _row(pool, kind: str, key: str):
+    return await pool.fetchrow(
+        "SELECT not_before <= now() AS due, dirty, leased_by FROM work_queue WHERE kind = $1 AND key = $2", kind, key
+    )
+
+
+async def _schedule_later(pool, kind: str, key: str) -> None:
+    await pool.execute(
+        "UPDATE work_queue SET not_before = now() + interval '1 hour' WHERE kind = $1 AND key = $2", kind, key
+    )
+
+
+async def _write(pool, lease, outputs: dict, watchers: dict) -> None:
+    store = FencedStateStore(pool, WORKLOAD, lease.key, lease.token, watchers=watchers)
+    await store.write_status(StatusUpdate(observed_generation=1, conditions=[], outputs=outputs))
+
+
+async def test_a_change_to_a_watched_output_makes_the_watcher_due_and_nothing_else_does(pool):
+    key = str(uuid.uuid4())
+    lease = await _leased(pool, WORKLOAD, key)
+    for kind in (SCALER, OTHER):
+        await WorkQueue(pool).ensure(kind, key)
+        await _schedule_later(pool, kind, key)
+    watchers = {SCALER: ("serviceName",)}
+
+    await _write(pool, lease, {"serviceName": None, "passes": 1}, watchers)  # first write: None → None
+    assert not (await _row(pool, SCALER, key))["due"]
+
+    await _write(pool, lease, {"serviceName": None, "passes": 2}, watchers)  # an output it does not read
+    assert not (await _row(pool, SCALER, key))["due"]
+
+    await _write(pool, lease, {"serviceName": "svc", "passes": 3}, watchers)
+    assert (await _row(pool, SCALER, key))["due"]
+    assert not (await _row(pool, OTHER, key))["due"], "only the watcher"
+
+
+async def test_a_watcher_running_at_the_time_runs_once_more(pool):
+    key = str(uuid.uuid4())
+    lease = await _leased(pool, WORKLOAD, key)
+    await _leased(pool, SCALER, key)
+
+    await _write(pool, lease, {"serviceName": "svc"}, {SCALER: ("serviceName",)})
+
+    assert (await _row(pool, SCALER, key))["dirty"]
+
+
+async def test_a_kind_that_released_the_key_is_not_brought_back(pool):
+    key = str(uuid.uuid4())
+    lease = await _leased(pool, WORKLOAD, key)
+
+    await _write(pool, lease, {"serviceName": "svc"}, {SCALER: ("serviceName",)})
+
+    assert await _row(pool, SCALER, key) is None
+
+
+async def test_the_worker_wakes_a_watching_kind_instead_of_letting_it_poll(pool, database_url, queue):
+    key = str(uuid.uuid4())
+
+    async def workload(ctx, n):
+        if n == 2:  # its second pass records the service
+            await ctx.store.write_status(StatusUpdate(observed_generation=1, conditions=[], outputs={"serviceName": "s"}))
+            return Done()
+        return RequeueAfter(0.3, "creating the service")
+
+    async def scaler(ctx, n):
+        outputs = await ctx.store.outputs(WORKLOAD, ctx.key)
+        return Done() if outputs and outputs.get("serviceName") else RequeueAfter(3600, "waiting for the service")
+
+    workload_reconciler = FakeReconciler(workload, kind=WORKLOAD)
+    scaler_reconciler = FakeReconciler(scaler, kind=SCALER)
+    scaler_reconciler.watches = {WORKLOAD: ("serviceName",)}
+    await queue.enqueue(WORKLOAD, key)
+    await queue.enqueue(SCALER, key)
+
+    async with run_worker(pool, database_url, [workload_reconciler, scaler_reconciler]):
+        # Without the wake the scaler's second pass would be an hour away.
+        await wait_until(lambda: scaler_reconciler.tracker.completed[key] == 2, what="the woken scaler pass")
+    assert workload_reconciler.tracker.completed[key] >= 2
