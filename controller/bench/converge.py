@@ -41,8 +41,8 @@ from controller.bench.aws_limits import HostileAws, serving
 from controller.bench.neighbour import OPERATION as NEIGHBOUR_OPERATION
 from controller.bench.neighbour import Neighbour
 from controller.bench.report import number, table, verdict
-from controller.bench.resync import AWS_FAILED, AWS_START_SECONDS, CONVERGENCE, NETWORK_READY, NOT_READY
-from controller.bench.resync import _create_applications, _stop_aws
+from controller.bench.resync import CONVERGENCE, NETWORK_READY, NOT_READY
+from controller.bench.resync import _create_applications, _start_aws, _stop_aws
 from controller.logging import configure
 from controller.runtime.settings import RuntimeSettings
 from controller.runtime.worker import Worker
@@ -161,26 +161,6 @@ async def _converge(
         await asyncio.sleep(POLL_SECONDS)
 
 
-async def _start_aws(output) -> tuple[asyncio.subprocess.Process, str]:
-    """moto and the rollout simulator in their own process (`controller.bench.converge_aws`);
-    moto's own complaints go to `output`."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "controller.bench.converge_aws",
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=output,
-    )  # fmt: skip
-    try:
-        line = await asyncio.wait_for(process.stdout.readline(), AWS_START_SECONDS)
-    except TimeoutError:
-        line = b""
-    endpoint = line.decode().strip()
-    if not endpoint.startswith("http"):
-        process.kill()
-        await process.wait()
-        output.seek(0)
-        raise RuntimeError(AWS_FAILED.format(output=endpoint or output.read()[-2000:].decode(errors="replace")))
-    return process, endpoint
-
-
 def floors(proxy: HostileAws, began: float) -> list[dict]:
     """Per bucket the proxy limited: calls served and throttled, the floor
     `max(0, (served − burst) / rate)`, and when its first and last calls were served
@@ -223,7 +203,7 @@ async def bench_converge(args: Any, settings: Settings) -> dict:
     watch = PassWatch()
     throttled_keys: set = set()
     with tempfile.TemporaryFile() as aws_output:
-        aws, moto = await _start_aws(aws_output)
+        aws, moto = await _start_aws(aws_output, "controller.bench.converge_aws")
         try:
             proxy = HostileAws(moto, limit_scale=limit_scale)
             neighbour = Neighbour(proxy, neighbour_fraction)

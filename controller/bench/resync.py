@@ -113,10 +113,11 @@ async def _create_applications(pool: asyncpg.Pool, organisation_id: int, count: 
     await asyncio.gather(*(writer() for _ in range(WRITERS)))
 
 
-async def _start_aws(output) -> tuple[asyncio.subprocess.Process, str]:
-    """moto's own complaints (its server logs every 500 it answers) go to `output`."""
+async def _start_aws(output, module: str = "controller.bench.resync_aws") -> tuple[asyncio.subprocess.Process, str]:
+    """The simulated AWS account in its own process (`module` prints its endpoint);
+    moto's own complaints (its server logs every 500 it answers) go to `output`."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "controller.bench.resync_aws",
+        sys.executable, "-m", module,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=output,
     )  # fmt: skip
     try:

@@ -28,22 +28,15 @@ from botocore.exceptions import (
 )
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
+from reconcilers.aws.rate_limits import THROTTLE_CODES
 from reconcilers.results import PermanentError, TemporaryError
 
 STILL_FAILING = "{operation} still failing after {attempts} attempts: {error}"
 NOT_RETRIED = "{operation} failed and is not retried (not idempotent); the next pass looks again: {error}"
 REJECTED = "AWS rejected {operation}: {message}"
 
-TRANSIENT_CODES = frozenset(
+TRANSIENT_CODES = THROTTLE_CODES | frozenset(
     {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottled",
-        "RequestThrottledException",
-        "RequestLimitExceeded",
-        "TooManyRequestsException",
-        "SlowDown",
         "ServerException",
         "InternalError",
         "InternalFailure",
