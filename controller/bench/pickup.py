@@ -40,6 +40,7 @@ from schemas.desired import EnvironmentSpec
 from schemas.v3.applications import CreateApplicationRequest
 
 TARGET_P99_MS = 25.0
+TARGET_P99_MS_WITHOUT_NOTIFY = 1000.0  # issue 5: ≤ 1 s with notifications lost
 WRITER_POOL = 4
 NOWHERE = "postgresql://nobody@127.0.0.1:1/nowhere"  # connection refused: no listener
 UNDRAINED = "SELECT count(*) FROM work_queue WHERE not_before <= now() OR lease_expires IS NOT NULL"
@@ -186,7 +187,8 @@ def _result(seen: dict, keys: dict[str, str], writer: Writer, measured: set[str]
         "woken_by": dict(woken),
         "claims_by_wake": seen["claims"],
     }
-    result["target"] = {"p99_ms": TARGET_P99_MS, "met": result["p99_ms"] <= TARGET_P99_MS}
+    target = TARGET_P99_MS if run["notify"] else TARGET_P99_MS_WITHOUT_NOTIFY
+    result["target"] = {"p99_ms": target, "met": result["p99_ms"] <= target}
     return result
 
 
@@ -216,5 +218,5 @@ def render_pickup(result: dict) -> str:
         f"started before the writer's statement returned: {result['negative']:,}",
         f"passes, by what woke the claim that found them: {_tally(result['woken_by'])}",
         f"all worker claims, by what woke them: {_tally(result['claims_by_wake'])}",
-        f"target p99 ≤ {TARGET_P99_MS:g} ms: {result['p99_ms']:.2f} ms  {verdict(result['target']['met'])}",
+        f"target p99 ≤ {result['target']['p99_ms']:g} ms: {result['p99_ms']:.2f} ms  {verdict(result['target']['met'])}",
     ])  # fmt: skip

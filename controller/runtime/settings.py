@@ -17,7 +17,8 @@ ENVIRONMENT_NAMES = {
 @dataclass(frozen=True, slots=True)
 class RuntimeSettings:
     lease_seconds: float = 30.0
-    poll_seconds: float = 1.0
+    # A lost NOTIFY costs at most this plus one claim: ≤ 1 s pickup without notifications.
+    poll_seconds: float = 0.5
     resync_seconds: float = 300.0
     # Resyncs fall due on multiples of this (0: anywhere), so that they arrive in cohorts.
     resync_cohort_seconds: float = 5.0
