@@ -17,6 +17,7 @@ from controller.store.pool import DATABASE_ERRORS
 from controller.store.retention import prune_events, prune_metric_samples
 
 log = structlog.get_logger("berth.housekeeping")
+NOT_POSITIVE = "retention days and BERTH_HOUSEKEEPING_SECONDS must be positive"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,10 @@ class Retention:
     events_days: float = 30.0
     metric_samples_days: float = 14.0
     every_seconds: float = 600.0
+
+    def __post_init__(self) -> None:
+        if min(self.events_days, self.metric_samples_days, self.every_seconds) <= 0:
+            raise ValueError(NOT_POSITIVE)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Retention":

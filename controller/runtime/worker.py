@@ -106,6 +106,7 @@ class Worker:
         ]
         for helper in helpers:
             helper.add_done_callback(lambda _: self._wake.set())
+        grace = self._settings.shutdown_grace_seconds
         try:
             while not stop.is_set():
                 _raise_if_stopped(helpers)
@@ -118,8 +119,11 @@ class Worker:
                 if not more_due:
                     poll = self._settings.poll_seconds
                     await _first_of(self._wake, stop, timeout=poll if wave_in is None else min(wave_in, poll))
+        except HelperStopped:
+            grace = 0.0  # nothing renews or watches the leases any more: stop the passes now
+            raise
         finally:
-            await self._drain()
+            await self._drain(grace)
             stop_helpers.set()
             await asyncio.gather(*helpers, return_exceptions=True)
             await renewal_pool.close()
@@ -342,11 +346,11 @@ class Worker:
             entry[1].cancel()
             self._deadlines.pop(token, None)
 
-    async def _drain(self) -> None:
-        """Give passes in flight the grace period, then cancel them and hand their keys back."""
-        if self._in_flight:
+    async def _drain(self, grace: float) -> None:
+        """Give passes in flight `grace` seconds, then cancel them and hand their keys back."""
+        if self._in_flight and grace > 0:
             tasks = [task for _, task in self._in_flight.values()]
-            await asyncio.wait(tasks, timeout=self._settings.shutdown_grace_seconds)
+            await asyncio.wait(tasks, timeout=grace)
         leftover = dict(self._in_flight)
         for _, task in leftover.values():
             task.cancel()

@@ -7,14 +7,18 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import structlog
 from pydantic import ValidationError
 
+from controller.store.pool import DATABASE_ERRORS
 from controller.store.queries import QUERIES
 from controller.store.queue import Preload
 from reconcilers.ports import DeploymentRecord, EnvironmentRecord, LeaseLost, StatusUpdate
 from reconcilers.results import PermanentError
 from schemas.desired import EnvironmentSpec
 from schemas.status import Condition
+
+log = structlog.get_logger("berth.controller")
 
 INVALID_STORED_SPEC = "the stored desired state does not validate at: {fields}; write it again"
 LEASE_LOST = "the lease on {kind}/{key} is no longer ours; another worker owns the key"
@@ -96,8 +100,13 @@ class FencedStateStore:
         return True, self._status_row
 
     @asynccontextmanager
-    async def _fenced(self) -> AsyncIterator[asyncpg.Connection]:
+    async def _fenced(self, environment_first: UUID | None = None) -> AsyncIterator[asyncpg.Connection]:
+        """`environment_first`: a write that changes the environment's row takes it before
+        the lease's queue row, in the order API writes take them (environment, then
+        queue), so the two cannot deadlock."""
         async with self._pool.acquire() as connection, connection.transaction():
+            if environment_first is not None:
+                await connection.execute(QUERIES.lock_environment_row, environment_first)
             held = await connection.fetchval(
                 QUERIES.hold_lease, self._kind, self._key, self._lease_token
             )
@@ -165,8 +174,11 @@ class FencedStateStore:
         if woken:
             # After the commit, outside the fence: a wake is a hint (a lost one costs the
             # reader its next poll), and taking other kinds' rows while holding our own
-            # would order queue locks against the API's.
-            await self._pool.execute(QUERIES.wake, woken, self._key)
+            # would order queue locks against the API's. So it never fails the pass.
+            try:
+                await self._pool.execute(QUERIES.wake, woken, self._key)
+            except DATABASE_ERRORS as error:
+                log.warning("wake_failed", kind=self._kind, key=self._key, woken=woken, error=str(error))
 
     async def record_deployment(self, environment_id: UUID, deployment: DeploymentRecord) -> bool:
         async with self._fenced() as connection:
@@ -192,7 +204,7 @@ class FencedStateStore:
     async def release_environment(self, environment_id: UUID) -> None:
         generation = self._generations.get(environment_id, -1)
         self._preloaded_status = self._preloaded_environment = False  # both change below
-        async with self._fenced() as connection:
+        async with self._fenced(environment_first=environment_id) as connection:
             gone = await connection.fetchval(QUERIES.release_environment, environment_id, self._kind, generation)
             if gone:
                 await connection.execute(QUERIES.finalize_environment, environment_id)

@@ -17,7 +17,9 @@ async def test_a_worker_whose_lease_renewal_dies_stops_and_hands_its_key_back(po
         started.set()
         await asyncio.sleep(60)
 
-    worker = Worker(pool, database_url, [FakeReconciler(long_pass)], fast_settings(lease_seconds=0.6))
+    # A long grace: with nothing renewing the leases, the worker must not wait it out.
+    settings = fast_settings(lease_seconds=0.6, shutdown_grace_seconds=60.0)
+    worker = Worker(pool, database_url, [FakeReconciler(long_pass)], settings)
 
     async def broken_renew(tokens, lease_seconds):
         raise ValueError("a bug, not a database error")

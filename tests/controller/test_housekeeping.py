@@ -82,3 +82,9 @@ def test_retention_reads_its_settings_from_the_environment():
     assert Retention.from_env(
         {"BERTH_EVENTS_RETENTION_DAYS": "7", "BERTH_METRIC_SAMPLES_RETENTION_DAYS": "2", "BERTH_HOUSEKEEPING_SECONDS": "60"}
     ) == Retention(events_days=7, metric_samples_days=2, every_seconds=60)
+
+
+@pytest.mark.parametrize("name", ["BERTH_EVENTS_RETENTION_DAYS", "BERTH_METRIC_SAMPLES_RETENTION_DAYS", "BERTH_HOUSEKEEPING_SECONDS"])
+def test_a_setting_that_is_not_positive_is_refused(name):
+    with pytest.raises(ValueError, match="positive"):
+        Retention.from_env({name: "0"})

@@ -80,3 +80,21 @@ async def _until_waiting(pool) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError("the statement never waited for the held row")
+
+
+async def test_a_release_takes_the_environment_before_its_queue_row_as_api_writes_do(pool):
+    """An API write holds the environment, then queues every finalizer kind; a release
+    that took its queue row first and then waited for the environment would close the cycle."""
+    environment_id = await _environment(pool)
+    [lease] = await WorkQueue(pool).claim(WORKLOAD, 1, "test", 60)
+    store = FencedStateStore(pool, WORKLOAD, str(environment_id), lease.token)
+    await store.environment(environment_id)  # the generation the release acts on
+
+    async with pool.acquire() as api, api.transaction():
+        await api.fetchrow(QUERIES.lock_environment, await _organisation_id(pool), "shop", "production")
+        releasing = asyncio.create_task(store.release_environment(environment_id))
+        await _until_waiting(pool)
+        # The release waits for the environment and holds no queue row yet, so the API
+        # can go on to queue the kind being released.
+        await asyncio.wait_for(api.execute("SELECT berth_enqueue($1, $2)", WORKLOAD, str(environment_id)), 5)
+    await asyncio.wait_for(releasing, timeout=5)

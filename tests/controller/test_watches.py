@@ -97,3 +97,30 @@ async def test_the_worker_wakes_a_watching_kind_instead_of_letting_it_poll(pool,
         # Without the wake the scaler's second pass would be an hour away.
         await wait_until(lambda: scaler_reconciler.tracker.completed[key] == 2, what="the woken scaler pass")
     assert workload_reconciler.tracker.completed[key] >= 2
+
+
+async def test_a_wake_that_fails_does_not_fail_the_write(pool):
+    """The status is committed before the wake; a wake lost to a database error is a
+    hint lost (the watcher's backstop poll remains), not a failed pass."""
+    from controller.store.queries import QUERIES
+
+    class WakeFails:
+        def __init__(self, inner):
+            self._inner = inner
+
+        def acquire(self):
+            return self._inner.acquire()
+
+        async def execute(self, query, *args):
+            if query == QUERIES.wake:
+                raise ConnectionResetError("the connection went away")
+            return await self._inner.execute(query, *args)
+
+    key = str(uuid.uuid4())
+    lease = await _leased(pool, WORKLOAD, key)
+    await WorkQueue(pool).ensure(SCALER, key)
+    store = FencedStateStore(WakeFails(pool), WORKLOAD, key, lease.token, watchers={SCALER: ("serviceName",)})
+
+    await store.write_status(StatusUpdate(observed_generation=1, conditions=[], outputs={"serviceName": "svc"}))
+
+    assert await pool.fetchval("SELECT outputs->>'serviceName' FROM statuses WHERE key = $1", key) == "svc"

@@ -74,6 +74,10 @@ FROM (SELECT $1::uuid AS id) wanted
 LEFT JOIN environments e ON e.id = wanted.id
 LEFT JOIN applications a ON a.id = e.application_id
 
+-- name: lock_environment_row
+-- FOR UPDATE, not NO KEY UPDATE: the release may go on to delete the row.
+SELECT 1 FROM environments WHERE id = $1 FOR UPDATE
+
 -- name: release_environment
 -- The calling kind ($2) holds nothing more for the environment: it stops being a
 -- finalizer and its status goes. Only while the generation is the one the pass acted

@@ -14,9 +14,12 @@ INSERT INTO work_queue (kind, key) VALUES ($1, $2) ON CONFLICT (kind, key) DO NO
 -- Those reads see the statement's snapshot, so they are handed over only for rows
 -- unchanged since it (`fresh`): a write that committed after the snapshot but before
 -- the row was locked moved the row on (its enqueue), and that pass reads for itself.
--- A write committing after the lock finds the key leased and marks it dirty.
+-- A write committing after the lock finds the key leased and marks it dirty. A
+-- takeover (the last lease expired) reads for itself too: its predecessor's fenced
+-- writes share-lock the row without changing it, so xmin cannot tell whether one
+-- committed after the snapshot.
 WITH due AS (
-    SELECT kind, key, xmin AS locked_xmin FROM work_queue
+    SELECT kind, key, xmin AS locked_xmin, leased_by IS NOT NULL AS takeover FROM work_queue
     WHERE kind = $1 AND not_before <= now()
       AND (lease_expires IS NULL OR lease_expires < now())
     ORDER BY not_before
@@ -30,10 +33,10 @@ WITH due AS (
         dirty = false
     FROM due
     WHERE w.kind = due.kind AND w.key = due.key
-    RETURNING w.key, w.lease_token, w.attempts, w.enqueued_at, due.locked_xmin
+    RETURNING w.key, w.lease_token, w.attempts, w.enqueued_at, due.locked_xmin, due.takeover
 )
 SELECT c.key, c.lease_token, c.attempts, c.enqueued_at, now() AS claimed_at,
-       seen.xmin = c.locked_xmin AS fresh,
+       seen.xmin = c.locked_xmin AND NOT c.takeover AS fresh,
        s.kind IS NOT NULL AS has_status, s.observed_generation, s.conditions, s.outputs,
        -- the environment's columns as `environment_record` names them
        e.id, e.application_id, o.slug AS organisation, a.name AS application, e.name, e.spec, e.generation,
@@ -100,8 +103,11 @@ FOR SHARE
 -- Every unleased key due now. A scheduled key's `enqueued_at` is its (future) due time,
 -- so it becomes now too — else the queue time (claimed_at - enqueued_at) reads negative;
 -- a key already due keeps the time it has waited since.
-UPDATE work_queue SET not_before = now(), attempts = 0, enqueued_at = LEAST(enqueued_at, now())
-WHERE leased_by IS NULL
+WITH idle AS (
+    SELECT kind, key FROM work_queue WHERE leased_by IS NULL ORDER BY kind, key FOR UPDATE
+)
+UPDATE work_queue w SET not_before = now(), attempts = 0, enqueued_at = LEAST(w.enqueued_at, now())
+FROM idle WHERE w.kind = idle.kind AND w.key = idle.key
 
 -- name: finish_many
 -- `finish` for many passes in one statement (one commit): the rows are locked in
