@@ -65,10 +65,11 @@ class Worker:
         self._renewals = self._queue  # until `run` opens the renewals' own connection
         self._reconcilers = {r.kind: r for r in reconcilers}
         # kind -> {the kinds that read its outputs for the same key: the outputs they read}
-        self._watchers = {
-            kind: {r.kind: tuple(getattr(r, "watches", {})[kind]) for r in reconcilers if kind in getattr(r, "watches", {})}
-            for kind in self._reconcilers
-        }
+        self._watchers: dict[str, dict[str, tuple[str, ...]]] = {kind: {} for kind in self._reconcilers}
+        for reconciler in reconcilers:
+            for watched, outputs in getattr(reconciler, "watches", {}).items():
+                if watched in self._watchers:
+                    self._watchers[watched][reconciler.kind] = tuple(outputs)
         self._settings = settings
         self.name = name or worker_name()
         self._rng = rng or random.Random()
