@@ -1,8 +1,8 @@
 """The reconcilers' view of PostgreSQL: desired state in, fenced observed state out."""
 
 from collections import OrderedDict
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
 
