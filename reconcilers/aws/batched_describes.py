@@ -21,6 +21,7 @@ calls than the ids (`_ListedOrEach`).
 
 import asyncio
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any
 
@@ -167,7 +168,7 @@ class InterfaceGroups:
                 return found
 
 
-class _ListedOrEach:
+class _ListedOrEach(ABC):
     """A batch of ids answered by one listing of their scope (a name prefix, a namespace)
     when that costs fewer calls than the ids, else by one describe per id.
 
@@ -184,15 +185,17 @@ class _ListedOrEach:
         self._batcher = CoalescingBatcher(self._fetch, limit=limit, window=window)
         self._pages: dict[Any, int] = {}  # scope → pages its last listing took (at least)
 
+    @abstractmethod
     def _scope(self, group: Any, ids: set[Any]) -> Any:
-        raise NotImplementedError
+        """What one listing covers for this batch (a name prefix, a namespace)."""
 
+    @abstractmethod
     async def _page(self, scope: Any, token: str | None) -> tuple[list[tuple[Any, Any]], str | None]:
         """One page of the listing: (id, item) pairs and the next page's token."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def _one(self, group: Any, id_: Any) -> Any:
-        raise NotImplementedError
+        """One id described on its own."""
 
     def _add(self, found: dict[Any, Any], id_: Any, item: Any) -> None:
         found.setdefault(id_, item)
