@@ -86,8 +86,9 @@ class CountedReconciler:
         self._inner = inner
         self._ledger = ledger
         self.kind = inner.kind
-        if hasattr(inner, "concurrency"):
-            self.concurrency = inner.concurrency
+        for loop_setting in ("concurrency", "watches"):  # what the Worker reads off a reconciler
+            if hasattr(inner, loop_setting):
+                setattr(self, loop_setting, getattr(inner, loop_setting))
 
     async def reconcile(self, ctx: ReconcileContext) -> Result:
         tally = self._ledger.open_pass(ctx.kind, ctx.key)
