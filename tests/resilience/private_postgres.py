@@ -10,10 +10,11 @@ since PostgreSQL refuses to run as root.
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from tests.processes import free_port
 
 SERVER_USERS = ("postgres", "embedded_postgres")
 START_SECONDS = 60
@@ -41,12 +42,6 @@ def _server_user() -> str | None:
     return SERVER_USERS[-1]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class PrivatePostgres:
     def __init__(self):
         self._bin = _bin_dir()
@@ -54,7 +49,7 @@ class PrivatePostgres:
         self._root = Path(tempfile.mkdtemp(prefix="berth-restart-pg-"))
         self.data = self._root / "data"
         self.log = self._root / "postgres.log"
-        self.port = _free_port()
+        self.port = free_port()
         self.dsn = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
         if self._user is not None:
             entry = pwd.getpwnam(self._user)

@@ -33,9 +33,6 @@ import json
 import os
 import shutil
 import signal
-import socket
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +48,7 @@ from controller.store.organisations import add_token, create_organisation, new_t
 from controller.store.pool import DATABASE_ERRORS
 from tests.e2e.conftest import AWS_ENVIRONMENT, FAST
 from tests.e2e.test_lifecycle import running
+from tests.processes import berth_processes, free_port
 from tests.resilience.private_postgres import PrivatePostgres
 from tests.serving import serve
 
@@ -168,34 +166,6 @@ async def create_now_and_then(api: httpx.AsyncClient, ledger: Ledger, stop: asyn
             await asyncio.wait_for(stop.wait(), CREATE_EVERY_SECONDS)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def berth_processes(tmp_path: Path, environ: dict[str, str], port: int):
-    """`berth api` and `berth controller`, logging at INFO to files; stopped with SIGTERM."""
-    env = {**os.environ, **environ, "BERTH_LOG_LEVEL": "INFO"}
-    processes, logs = [], {}
-    for name, argv in (("api", ["api", "--host", "127.0.0.1", "--port", str(port)]), ("controller", ["controller"])):
-        logs[name] = tmp_path / f"{name}.log"
-        with open(logs[name], "wb") as log:
-            processes.append(subprocess.Popen([sys.executable, "-m", "controller.cli", *argv], env=env,
-                                              stdout=log, stderr=log))
-    try:
-        yield logs
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
 def logged(path: Path, event: str) -> list[dict]:
     found = []
     for line in path.read_text(errors="replace").splitlines():
@@ -240,12 +210,12 @@ async def test_postgres_restarted_under_write_load_loses_nothing(private_postgre
         await pool.close()
 
     began = time.monotonic()
-    port = _free_port()
+    port = free_port()
     environ = {**AWS_ENVIRONMENT, **FAST, "AWS_ENDPOINT_URL": aws_proxy.url, "DATABASE_URL": dsn,
                "BERTH_RATE_LIMIT": "0"}
     ledger, figures = Ledger(), {}
     headers = {"Authorization": f"Bearer {token}"}
-    with berth_processes(tmp_path, environ, port) as logs:
+    with berth_processes(tmp_path, environ, port, "INFO") as logs:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers,
                                      timeout=REQUEST_TIMEOUT_SECONDS) as api:
             async def ready() -> bool:

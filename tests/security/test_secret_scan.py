@@ -9,55 +9,22 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import os
-import socket
-import subprocess
-import sys
-from pathlib import Path
 
 import aioboto3
 import httpx
-import pytest
 
 from controller.store.organisations import add_token, create_organisation, new_token
 from controller.store.v1.sealing import new_key
 from tests.e2e.conftest import AWS_ENVIRONMENT, FAST, aws_proxy, rollouts  # noqa: F401 (fixtures)
 from tests.fakes.aws import AWS_REGION
 from tests.fuzz.support import WEB, seed
+from tests.processes import berth_processes, free_port
 
 SECRET_CONFIG = "v1-secret-value-7d1c9e"
 BULK_SECRET = "v1-bulk-secret-4b2a77"
 HOOK_SECRET = "github-hook-secret-93ef"
 CONNECTION_SECRET = "berth/acme/vault/production/database"
 READY_SECONDS = 45
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def _processes(tmp_path: Path, environ: dict[str, str], port: int):
-    """`berth api` and `berth controller`, logging at DEBUG to files; stopped with SIGTERM."""
-    env = {**os.environ, **environ, "BERTH_LOG_LEVEL": "DEBUG"}
-    logs, processes = [], []
-    for name, argv in (("api", ["api", "--host", "127.0.0.1", "--port", str(port)]), ("controller", ["controller"])):
-        log = open(tmp_path / f"{name}.log", "wb")
-        logs.append(tmp_path / f"{name}.log")
-        processes.append(subprocess.Popen([sys.executable, "-m", "controller.cli", *argv], env=env,
-                                          stdout=log, stderr=log))
-    try:
-        yield logs
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 async def _until(read, seconds: float = READY_SECONDS):
@@ -89,11 +56,11 @@ async def test_no_secret_reaches_postgresql_or_the_logs(database_url, pool, aws_
     organisation = await create_organisation(pool, "acme", 10)
     token = new_token()
     await add_token(pool, organisation, token)
-    port = _free_port()
+    port = free_port()
     environ = {**AWS_ENVIRONMENT, **FAST, "AWS_ENDPOINT_URL": aws_proxy.url, "DATABASE_URL": database_url,
                "BERTH_SECRETS_KEY": new_key(), "BERTH_GITHUB_WEBHOOK_SECRET": HOOK_SECRET, "BERTH_RATE_LIMIT": "0"}
     base_url = f"http://127.0.0.1:{port}"
-    with _processes(tmp_path, environ, port) as logs:
+    with berth_processes(tmp_path, environ, port, "DEBUG") as logs:
         async def answering():
             with contextlib.suppress(httpx.HTTPError):
                 async with httpx.AsyncClient() as client:
@@ -126,7 +93,7 @@ async def test_no_secret_reaches_postgresql_or_the_logs(database_url, pool, aws_
         await asyncio.sleep(2)  # a few more passes of the controller, logging what it did
 
     dumped = await _rows_as_text(pool)
-    logged = {path.name: path.read_text(errors="replace") for path in logs}
+    logged = {path.name: path.read_text(errors="replace") for path in logs.values()}
     assert any(logged.values()), "the processes logged nothing"
     wanted = {"v1 secret configuration": SECRET_CONFIG, "v1 bulk secret": BULK_SECRET,
               "database password": database_password, "API token": token, "webhook secret": HOOK_SECRET}
