@@ -79,6 +79,13 @@ class Ledger:
             self.outside[(service, operation)] += 1
 
 
+def keep_loop_settings(wrapper: object, inner: Reconciler) -> None:
+    """A bench's wrapper keeps what the Worker reads off the reconciler it wraps."""
+    for loop_setting in ("concurrency", "watches"):
+        if hasattr(inner, loop_setting):
+            setattr(wrapper, loop_setting, getattr(inner, loop_setting))
+
+
 class CountedReconciler:
     """The product reconciler, its pass made visible to the ledger."""
 
@@ -86,9 +93,7 @@ class CountedReconciler:
         self._inner = inner
         self._ledger = ledger
         self.kind = inner.kind
-        for loop_setting in ("concurrency", "watches"):  # what the Worker reads off a reconciler
-            if hasattr(inner, loop_setting):
-                setattr(self, loop_setting, getattr(inner, loop_setting))
+        keep_loop_settings(self, inner)
 
     async def reconcile(self, ctx: ReconcileContext) -> Result:
         tally = self._ledger.open_pass(ctx.kind, ctx.key)

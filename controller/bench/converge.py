@@ -33,7 +33,6 @@ import time
 from collections import Counter
 from typing import Any
 
-import aioboto3
 import asyncpg
 
 from controller.bench import database
@@ -42,15 +41,15 @@ from controller.bench.neighbour import OPERATION as NEIGHBOUR_OPERATION
 from controller.bench.neighbour import Neighbour
 from controller.bench.report import number, table, verdict
 from controller.bench.resync import CONVERGENCE, NETWORK_READY, NOT_READY
-from controller.bench.resync import _create_applications, _start_aws, _stop_aws
+from controller.bench.call_counts import keep_loop_settings
+from controller.bench.resync import _create_applications, _start_aws, _stop_aws, simulated_account
 from controller.logging import configure
 from controller.runtime.settings import RuntimeSettings
 from controller.runtime.worker import Worker
-from controller.sandbox.aws import SIMULATED_CREDENTIALS
 from controller.settings import Settings
 from controller.store.pool import DATABASE_ERRORS, create_pool
 from controller.store.queue import WorkQueue
-from reconcilers.aws import NETWORK_KEY, NETWORK_KIND, AwsClients, AwsConfig, aws_reconcilers
+from reconcilers.aws import NETWORK_KEY, NETWORK_KIND, AwsClients, aws_reconcilers
 from reconcilers.aws.rate_limits import DEFAULT_RATE_SCALE, THROTTLE_CODES, ClientRateLimiter
 from reconcilers.ports import ReconcileContext, Reconciler
 from reconcilers.results import RequeueAfter, Result
@@ -60,7 +59,6 @@ DEFAULT_CONCURRENCY = 16
 TARGET_RATIO = 1.05
 TARGET_SURFACED = 0
 NO_RESYNC_SECONDS = 7 * 24 * 3600.0  # no periodic resync inside the run
-ROLLOUT_POLL_SECONDS = "1"  # as `berth bench resync`
 POLL_SECONDS = 0.5
 PROGRESS_SECONDS = 60.0
 TIMEOUT_SLACK_SECONDS = 900.0
@@ -102,9 +100,7 @@ class WatchedReconciler:
         self._inner = inner
         self._watch = watch
         self.kind = inner.kind
-        for loop_setting in ("concurrency", "watches"):  # what the Worker reads off a reconciler
-            if hasattr(inner, loop_setting):
-                setattr(self, loop_setting, getattr(inner, loop_setting))
+        keep_loop_settings(self, inner)
 
     async def reconcile(self, ctx: ReconcileContext) -> Result:
         try:
@@ -210,15 +206,7 @@ async def bench_converge(args: Any, settings: Settings) -> dict:
             neighbour = Neighbour(proxy, neighbour_fraction)
             limiter = ClientRateLimiter(rate_scale, limit_scale=limit_scale)
             async with serving(proxy) as endpoint:
-                config = AwsConfig.from_env(
-                    {"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": SIMULATED_CREDENTIALS["AWS_REGION"],
-                     "BERTH_ROLLOUT_POLL_SECONDS": ROLLOUT_POLL_SECONDS}
-                )  # fmt: skip
-                session = aioboto3.Session(
-                    aws_access_key_id=SIMULATED_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                    aws_secret_access_key=SIMULATED_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-                    region_name=config.region,
-                )
+                config, session = simulated_account(endpoint)
                 async with database.bench_database(database.server_dsn(settings)) as dsn:
                     (tenant,) = await database.seed_tenants(dsn)
                     pool = await create_pool(dsn, min_size=2, max_size=concurrency * 2 + 8)

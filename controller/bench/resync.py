@@ -133,6 +133,21 @@ async def _start_aws(output, module: str = "controller.bench.resync_aws") -> tup
     return process, endpoint
 
 
+def simulated_account(endpoint: str) -> tuple[AwsConfig, aioboto3.Session]:
+    """berth's AWS settings and a session for the simulated account at `endpoint`;
+    rollouts are re-observed every second, so a bench waits on AWS, not on the poll."""
+    config = AwsConfig.from_env(
+        {"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": SIMULATED_CREDENTIALS["AWS_REGION"],
+         "BERTH_ROLLOUT_POLL_SECONDS": "1"}
+    )  # fmt: skip
+    session = aioboto3.Session(
+        aws_access_key_id=SIMULATED_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=SIMULATED_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name=config.region,
+    )
+    return config, session
+
+
 async def _stop_aws(process: asyncio.subprocess.Process) -> None:
     process.stdin.close()
     try:
@@ -209,15 +224,7 @@ async def _measure(args: Any, settings: Settings, runtime: RuntimeSettings, ledg
     applications, concurrency = args.applications, runtime.concurrency
     aws, endpoint = await _start_aws(aws_output)
     try:
-        config = AwsConfig.from_env(
-            {"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": SIMULATED_CREDENTIALS["AWS_REGION"],
-             "BERTH_ROLLOUT_POLL_SECONDS": "1"}
-        )  # fmt: skip
-        session = aioboto3.Session(
-            aws_access_key_id=SIMULATED_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=SIMULATED_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            region_name=config.region,
-        )
+        config, session = simulated_account(endpoint)
         async with database.bench_database(database.server_dsn(settings)) as dsn:
             (tenant,) = await database.seed_tenants(dsn)
             pool = await create_pool(dsn, min_size=2, max_size=concurrency * 2 + 8)

@@ -160,10 +160,9 @@ class FencedStateStore:
 
     async def write_status(self, update: StatusUpdate) -> None:
         self._preloaded_status = False  # this pass's own write makes the preload stale
-        query = QUERIES.write_status_returning_previous if self._watchers else QUERIES.write_status
         async with self._fenced() as connection:
             previous = await connection.fetchval(
-                query,
+                QUERIES.write_status,
                 self._kind,
                 self._key,
                 update.observed_generation,

@@ -17,17 +17,8 @@ SELECT count(*) FROM statuses
 WHERE kind = 'environment-network' AND outputs->>'scopeKey' = $1 AND key <> $2
 
 -- name: write_status
-INSERT INTO statuses (kind, key, observed_generation, conditions, outputs)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (kind, key) DO UPDATE SET
-    observed_generation = EXCLUDED.observed_generation,
-    conditions = EXCLUDED.conditions,
-    outputs = EXCLUDED.outputs,
-    updated_at = now()
-
--- name: write_status_returning_previous
--- The same, answering the outputs it replaced (NULL: none), for a kind that others
--- watch: they are woken when what they read of them changed.
+-- Answers the outputs it replaced (NULL: none): the kinds that watch this one are woken
+-- when what they read of them changed.
 WITH previous AS (SELECT outputs FROM statuses WHERE kind = $1 AND key = $2)
 INSERT INTO statuses (kind, key, observed_generation, conditions, outputs)
 VALUES ($1, $2, $3, $4, $5)
