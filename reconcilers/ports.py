@@ -5,12 +5,15 @@ never import the runtime and can be driven by a fake in tests.
 """
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar, overload
 from uuid import UUID
 
 from reconcilers.results import Result
 from schemas.desired import EnvironmentSpec
+from schemas.outputs import Outputs
 from schemas.status import Condition
+
+O = TypeVar("O", bound=Outputs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +43,13 @@ class DeploymentRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class StatusUpdate:
+class StatusUpdate(Generic[O]):
+    """A kind's status: its conditions and its outputs model. (A plain dict of outputs is
+    what a kind not yet moved onto its model writes and reads.)"""
+
     observed_generation: int
     conditions: list[Condition]
-    outputs: dict[str, Any] = field(default_factory=dict)
+    outputs: O | dict[str, Any] = field(default_factory=dict)
 
 
 class LeaseLost(Exception):
@@ -60,9 +66,21 @@ class StateStore(Protocol):
 
     async def environment(self, environment_id: UUID) -> EnvironmentRecord | None: ...
 
+    @overload
+    async def outputs(self, kind: type[O], key: str) -> O | None: ...
+    @overload
     async def outputs(self, kind: str, key: str) -> dict[str, Any] | None: ...
+    async def outputs(self, kind: type[O] | str, key: str) -> O | dict[str, Any] | None:
+        """The outputs a kind last wrote for `key` as its model (None: not written yet).
+        Named by the model, `outputs(NetworkOutputs, SHARED_KEY)`; by a kind's name, the
+        stored dict."""
+        ...
 
+    @overload
+    async def status(self, kind: type[O], key: str) -> StatusUpdate[O] | None: ...
+    @overload
     async def status(self, kind: str, key: str) -> StatusUpdate | None: ...
+    async def status(self, kind: type[O] | str, key: str) -> StatusUpdate | None: ...
 
     async def network_scope_users(self, scope_key: str, *, excluding: UUID) -> int:
         """How many environments other than `excluding` have an `environment-network`
@@ -70,7 +88,9 @@ class StateStore(Protocol):
         group or namespace, which goes only when none is left."""
         ...
 
-    async def write_status(self, update: StatusUpdate) -> None: ...
+    async def write_status(self, update: StatusUpdate) -> None:
+        """Outputs given as a model must be the pass's own kind's (else `TypeError`)."""
+        ...
 
     async def record_deployment(self, environment_id: UUID, deployment: DeploymentRecord) -> bool:
         """Insert or update by `deployment_id`; True when the row is new."""
@@ -103,13 +123,30 @@ class ReconcileContext(Protocol):
 
 
 class Reconciler(Protocol):
-    """One kind's loop. A reconciler may also name `watches: Mapping[str, Sequence[str]]`:
-    the kinds whose outputs it reads for the same key, and which of their outputs. When a
-    pass of one of those kinds changes any of them, the runtime makes this kind's pass of
-    that key due at once, so a reconciler waiting on another needs only a slow backstop
-    poll."""
+    """One kind's loop. What it needs of other kinds is declared in `schemas.kind_graph`:
+    when a pass of one of those kinds changes what it reads, the runtime makes this
+    kind's pass due at once, so a reconciler waiting on another needs only a slow
+    backstop poll."""
 
     kind: str
 
     async def reconcile(self, ctx: ReconcileContext) -> Result: ...
 
+
+WRONG_OUTPUTS = "a {kind} pass wrote {model}, the outputs of {other}"
+
+
+def parsed_outputs(kind: type[O] | str, raw: dict[str, Any] | None) -> O | dict[str, Any] | None:
+    """Stored outputs as `kind` asked for them: its model, or (named by a string) the dict."""
+    if isinstance(kind, str):
+        return raw
+    return kind.stored(raw)
+
+
+def stored_outputs(writer: str, outputs: Outputs | dict[str, Any]) -> dict[str, Any]:
+    """What a pass of kind `writer` stores: a model only of its own kind."""
+    if isinstance(outputs, dict):
+        return outputs
+    if outputs.kind != writer:
+        raise TypeError(WRONG_OUTPUTS.format(kind=writer, model=type(outputs).__name__, other=outputs.kind))
+    return outputs.to_stored()

@@ -81,7 +81,7 @@ class Ledger:
 
 def keep_loop_settings(wrapper: object, inner: Reconciler) -> None:
     """A bench's wrapper keeps what the Worker reads off the reconciler it wraps."""
-    for loop_setting in ("concurrency", "watches"):
+    for loop_setting in ("concurrency",):
         if hasattr(inner, loop_setting):
             setattr(wrapper, loop_setting, getattr(inner, loop_setting))
 

@@ -11,7 +11,7 @@ import random
 import socket
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 import asyncpg
@@ -28,6 +28,7 @@ from controller.store.pool import DATABASE_ERRORS, create_pool
 from controller.store.queue import Lease, WorkQueue
 from reconcilers.ports import LeaseLost, Reconciler, StatusUpdate
 from reconcilers.results import Done, Forget, PermanentError, RequeueAfter, TemporaryError
+from schemas.kind_graph import watchers
 from schemas.status import Condition, ConditionType, set_condition
 
 log = structlog.get_logger("berth.controller")
@@ -58,18 +59,21 @@ class Worker:
         name: str | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        watching: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
     ):
+        """`watching`: kind → {the kinds that read its outputs: the outputs they read};
+        the declared graph's (`kind_graph.watchers`) unless a test names its own."""
         self._pool = pool
         self._dsn = dsn
         self._queue = WorkQueue(pool)
         self._renewals = self._queue  # until `run` opens the renewals' own connection
         self._reconcilers = {r.kind: r for r in reconcilers}
-        # kind -> {the kinds that read its outputs for the same key: the outputs they read}
-        self._watchers: dict[str, dict[str, tuple[str, ...]]] = {kind: {} for kind in self._reconcilers}
-        for reconciler in reconcilers:
-            for watched, outputs in getattr(reconciler, "watches", {}).items():
-                if watched in self._watchers:
-                    self._watchers[watched][reconciler.kind] = tuple(outputs)
+        # kind -> {the kinds that need its outputs: the outputs they read}, from the
+        # declared graph, whichever process runs the dependents
+        self._watchers: dict[str, dict[str, tuple[str, ...]]] = {
+            kind: {reader: tuple(read) for reader, read in readers.items()}
+            for kind, readers in (watchers() if watching is None else watching).items()
+        }
         self._settings = settings
         self.name = name or worker_name()
         self._rng = rng or random.Random()
@@ -176,7 +180,7 @@ class Worker:
     async def _pass(self, reconciler: Reconciler, lease: Lease) -> None:
         store = CountingStore(
             KubeFencedStateStore(
-                self._pool, lease.kind, lease.key, lease.token, preload=lease.preload, watchers=self._watchers[lease.kind]
+                self._pool, lease.kind, lease.key, lease.token, preload=lease.preload, watchers=self._watchers.get(lease.kind, {})
             )
         )
         ctx = PassContext(lease.kind, lease.key, uuid.uuid4().hex[:16], store)

@@ -13,9 +13,18 @@ from pydantic import ValidationError
 from controller.store.pool import DATABASE_ERRORS
 from controller.store.queries import QUERIES
 from controller.store.queue import Preload
-from reconcilers.ports import DeploymentRecord, EnvironmentRecord, LeaseLost, StatusUpdate
+from reconcilers.ports import (
+    DeploymentRecord,
+    EnvironmentRecord,
+    LeaseLost,
+    StatusUpdate,
+    parsed_outputs,
+    stored_outputs,
+)
 from reconcilers.results import PermanentError
 from schemas.desired import EnvironmentSpec
+from schemas.kinds import SHARED_KINDS
+from schemas.outputs import Outputs
 from schemas.status import Condition
 
 log = structlog.get_logger("berth.controller")
@@ -51,6 +60,10 @@ _SPECS = _SpecCache()
 def _changed(before: Mapping[str, Any] | None, after: Mapping[str, Any], read: Sequence[str]) -> bool:
     before = before or {}
     return any(before.get(name) != after.get(name) for name in read)
+
+
+def _name(kind: type[Outputs] | str) -> str:
+    return kind if isinstance(kind, str) else kind.kind
 
 
 def _locations(error: ValidationError) -> str:
@@ -139,20 +152,20 @@ class FencedStateStore:
             finalizers=tuple(row["finalizers"]),
         )
 
-    async def outputs(self, kind: str, key: str) -> dict[str, Any] | None:
-        row = await self._pool.fetchrow(QUERIES.status, kind, key)
-        return None if row is None else row["outputs"]
+    async def outputs(self, kind: type[Outputs] | str, key: str) -> Any:
+        row = await self._pool.fetchrow(QUERIES.status, _name(kind), key)
+        return None if row is None else parsed_outputs(kind, row["outputs"])
 
-    async def status(self, kind: str, key: str) -> StatusUpdate | None:
-        preloaded, row = self._take_status(kind, key)
+    async def status(self, kind: type[Outputs] | str, key: str) -> StatusUpdate | None:
+        preloaded, row = self._take_status(_name(kind), key)
         if not preloaded:
-            row = await self._pool.fetchrow(QUERIES.status, kind, key)
+            row = await self._pool.fetchrow(QUERIES.status, _name(kind), key)
         if row is None:
             return None
         return StatusUpdate(
             observed_generation=row["observed_generation"],
             conditions=[Condition.model_validate(c) for c in row["conditions"]],
-            outputs=row["outputs"],
+            outputs=parsed_outputs(kind, row["outputs"] or {}),
         )
 
     async def network_scope_users(self, scope_key: str, *, excluding: UUID) -> int:
@@ -160,6 +173,7 @@ class FencedStateStore:
 
     async def write_status(self, update: StatusUpdate) -> None:
         self._preloaded_status = False  # this pass's own write makes the preload stale
+        outputs = stored_outputs(self._kind, update.outputs)
         async with self._fenced() as connection:
             previous = await connection.fetchval(
                 QUERIES.write_status,
@@ -167,15 +181,19 @@ class FencedStateStore:
                 self._key,
                 update.observed_generation,
                 [c.to_wire() for c in update.conditions],
-                update.outputs,
+                outputs,
             )
-        woken = [kind for kind, read in self._watchers.items() if _changed(previous, update.outputs, read)]
+        woken = [kind for kind, read in self._watchers.items() if _changed(previous, outputs, read)]
         if woken:
             # After the commit, outside the fence: a wake is a hint (a lost one costs the
             # reader its next poll), and taking other kinds' rows while holding our own
             # would order queue locks against the API's. So it never fails the pass.
+            # A shared kind's outputs are read by every key of the kinds that need it.
             try:
-                await self._pool.execute(QUERIES.wake, woken, self._key)
+                if self._kind in SHARED_KINDS:
+                    await self._pool.execute(QUERIES.wake_every_key, woken)
+                else:
+                    await self._pool.execute(QUERIES.wake, woken, self._key)
             except DATABASE_ERRORS as error:
                 log.warning("wake_failed", kind=self._kind, key=self._key, woken=woken, error=str(error))
 

@@ -88,7 +88,6 @@ def outputs(
 class EcsAutoscalingReconciler:
     kind = KIND
     concurrency = BATCHED_PASSES_IN_FLIGHT  # passes in flight: more share each batched describe
-    watches = {WORKLOAD_KIND: WORKLOAD_OUTPUTS}  # the service it scales
 
     def __init__(self, clients: Any, config: AwsConfig, clock: Callable[[], datetime] = utc_now):
         """`clients`: an entered `AwsClients` (anything with an aioboto3 `autoscaling` client)."""

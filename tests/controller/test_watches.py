@@ -3,10 +3,13 @@ of them — not by any other change, and never brought back to a key it released
 
 import uuid
 
+import pytest
+
 from controller.store.observed import FencedStateStore
 from controller.store.queue import WorkQueue
 from reconcilers.ports import StatusUpdate
 from reconcilers.results import Done, RequeueAfter
+from schemas.outputs import FilesystemOutputs, NetworkOutputs
 from tests.controller.support import FakeReconciler, run_worker, wait_until
 
 WORKLOAD, SCALER, OTHER = "workload", "scaler", "other"
@@ -89,11 +92,11 @@ async def test_the_worker_wakes_a_watching_kind_instead_of_letting_it_poll(pool,
 
     workload_reconciler = FakeReconciler(workload, kind=WORKLOAD)
     scaler_reconciler = FakeReconciler(scaler, kind=SCALER)
-    scaler_reconciler.watches = {WORKLOAD: ("serviceName",)}
     await queue.enqueue(WORKLOAD, key)
     await queue.enqueue(SCALER, key)
 
-    async with run_worker(pool, database_url, [workload_reconciler, scaler_reconciler]):
+    watching = {WORKLOAD: {SCALER: ("serviceName",)}}
+    async with run_worker(pool, database_url, [workload_reconciler, scaler_reconciler], watching=watching):
         # Without the wake the scaler's second pass would be an hour away.
         await wait_until(lambda: scaler_reconciler.tracker.completed[key] == 2, what="the woken scaler pass")
     assert workload_reconciler.tracker.completed[key] >= 2
@@ -124,3 +127,43 @@ async def test_a_wake_that_fails_does_not_fail_the_write(pool):
     await store.write_status(StatusUpdate(observed_generation=1, conditions=[], outputs={"serviceName": "svc"}))
 
     assert await pool.fetchval("SELECT outputs->>'serviceName' FROM statuses WHERE key = $1", key) == "svc"
+
+
+async def test_a_shared_kind_wakes_every_key_of_the_kinds_that_need_it(pool):
+    """`aws-network` (key `default`) is read by every environment's kinds: a change to
+    what they need of it makes all their rows due, and only theirs."""
+    lease = await _leased(pool, "aws-network", "default")
+    keys = [str(uuid.uuid4()) for _ in range(3)]
+    for key in keys:
+        for kind in ("ecs-environment", OTHER):
+            await WorkQueue(pool).ensure(kind, key)
+            await _schedule_later(pool, kind, key)
+    store = FencedStateStore(pool, "aws-network", "default", lease.token, watchers={"ecs-environment": ("vpcId",)})
+
+    await store.write_status(StatusUpdate(observed_generation=0, conditions=[], outputs=NetworkOutputs(vpc_id="vpc-1")))
+
+    assert all([(await _row(pool, "ecs-environment", key))["due"] for key in keys])
+    assert not any([(await _row(pool, OTHER, key))["due"] for key in keys])
+
+
+async def test_outputs_are_read_back_as_the_model_they_were_written_as(pool):
+    key = str(uuid.uuid4())
+    lease = await _leased(pool, "efs-filesystem", key)
+    store = FencedStateStore(pool, "efs-filesystem", key, lease.token)
+    written = FilesystemOutputs(ready=True, filesystem_id="fs-1", access_point_id="fsap-1")
+
+    await store.write_status(StatusUpdate(observed_generation=3, conditions=[], outputs=written))
+
+    assert await store.outputs(FilesystemOutputs, key) == written
+    assert (await store.status(FilesystemOutputs, key)).outputs == written
+    assert await pool.fetchval("SELECT outputs->>'filesystemId' FROM statuses WHERE key = $1", key) == "fs-1"
+
+
+async def test_a_pass_cannot_write_another_kinds_outputs(pool):
+    key = str(uuid.uuid4())
+    lease = await _leased(pool, "efs-filesystem", key)
+    store = FencedStateStore(pool, "efs-filesystem", key, lease.token)
+
+    with pytest.raises(TypeError, match="efs-filesystem pass wrote NetworkOutputs"):
+        await store.write_status(StatusUpdate(observed_generation=1, conditions=[], outputs=NetworkOutputs()))
+    assert await pool.fetchval("SELECT count(*) FROM statuses WHERE key = $1", key) == 0

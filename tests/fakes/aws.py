@@ -9,7 +9,8 @@ from typing import Any
 from uuid import UUID
 
 from reconcilers.aws.clients import SERVICES
-from reconcilers.ports import DeploymentRecord, EnvironmentRecord, StatusUpdate
+from reconcilers.ports import DeploymentRecord, EnvironmentRecord, StatusUpdate, parsed_outputs, stored_outputs
+from schemas.outputs import Outputs
 
 AWS_REGION = "us-east-1"
 AWS_TEST_ENVIRONMENT = {
@@ -77,6 +78,10 @@ class FakeDatabase:
         return [e.reason for e in self.events]
 
 
+def _name(kind: type[Outputs] | str) -> str:
+    return kind if isinstance(kind, str) else kind.kind
+
+
 class FakeStateStore:
     """A `StateStore` bound to one (kind, key), as the runtime's fenced store is."""
 
@@ -88,12 +93,15 @@ class FakeStateStore:
     async def environment(self, environment_id: UUID) -> EnvironmentRecord | None:
         return self.database.environments.get(environment_id)
 
-    async def outputs(self, kind: str, key: str) -> dict[str, Any] | None:
-        status = self.database.statuses.get((kind, key))
-        return None if status is None else status.outputs
+    async def outputs(self, kind: type[Outputs] | str, key: str) -> Any:
+        status = self.database.statuses.get((_name(kind), key))
+        return None if status is None else parsed_outputs(kind, status.outputs)
 
-    async def status(self, kind: str, key: str) -> StatusUpdate | None:
-        return self.database.statuses.get((kind, key))
+    async def status(self, kind: type[Outputs] | str, key: str) -> StatusUpdate | None:
+        status = self.database.statuses.get((_name(kind), key))
+        if status is None or isinstance(kind, str):
+            return status
+        return replace(status, outputs=parsed_outputs(kind, status.outputs or {}))
 
     async def network_scope_users(self, scope_key: str, *, excluding: UUID) -> int:
         return sum(
@@ -105,7 +113,9 @@ class FakeStateStore:
         )
 
     async def write_status(self, update: StatusUpdate) -> None:
-        self.database.statuses[(self.kind, self.key)] = update
+        """Kept as the real store keeps it: the outputs' stored (JSON) form."""
+        stored = stored_outputs(self.kind, update.outputs)
+        self.database.statuses[(self.kind, self.key)] = replace(update, outputs=stored)
 
     async def record_deployment(self, environment_id: UUID, deployment: DeploymentRecord) -> bool:
         rows = self.database.deployments.setdefault(environment_id, {})

@@ -48,6 +48,24 @@ WITH due AS (
 )
 SELECT pg_notify('berth_work', kind) FROM woken
 
+-- name: wake_every_key
+-- Every key of the kinds $1 is due now (or runs once more when leased): the shared kind
+-- they all read changed. Existing rows only, locked in (kind, key) order, as `wake`.
+WITH due AS (
+    SELECT kind, key FROM work_queue WHERE kind = ANY($1::text[])
+    ORDER BY kind, key
+    FOR UPDATE
+), woken AS (
+    UPDATE work_queue w SET
+        not_before = LEAST(w.not_before, now()),
+        dirty = w.dirty OR w.leased_by IS NOT NULL,
+        enqueued_at = CASE WHEN w.leased_by IS NULL AND w.not_before <= now()
+                           THEN w.enqueued_at ELSE now() END
+    FROM due WHERE w.kind = due.kind AND w.key = due.key
+    RETURNING w.kind
+)
+SELECT pg_notify('berth_work', kind) FROM (SELECT DISTINCT kind FROM woken) notified
+
 -- name: record_deployment
 INSERT INTO deployments (environment_id, deployment_id, task_definition_arn, image_tag, status, reason)
 VALUES ($1, $2, $3, $4, $5, $6)

@@ -8,6 +8,8 @@ from reconcilers.aws.autoscaling import SERVICE_WAIT_SECONDS, EcsAutoscalingReco
 from reconcilers.ports import StatusUpdate
 from reconcilers.results import Done, Forget, RequeueAfter
 from schemas.desired import EnvironmentSpec
+from schemas.kind_graph import watchers
+from schemas.kinds import Kind
 from schemas.status import ConditionType
 from tests.fakes.aws import CrashAfter, RecordingClients
 from tests.reconcilers.aws.factories import ENVIRONMENT_ID, environment
@@ -74,7 +76,7 @@ async def test_waits_for_the_service(aws, aws_config, database, clock):
     recording = RecordingClients.around(aws)
     result = await run_pass(recording, aws_config, database, clock)
     assert result == RequeueAfter(SERVICE_WAIT_SECONDS, "waiting for the environment's ECS service")
-    assert EcsAutoscalingReconciler.watches == {"ecs-environment": ("serviceName", "clusterArn", "serviceArn")}
+    assert watchers()[Kind.ECS_ENVIRONMENT][Kind.ECS_AUTOSCALING] == ("serviceName", "clusterArn", "serviceArn")
     assert recording.autoscaling.calls == []
     written = status(database)
     assert written.outputs["ready"] is False and written.outputs["resourceId"] is None
@@ -234,7 +236,7 @@ async def test_waits_while_the_workload_has_no_service_arn(aws, aws_config, data
     database.statuses[("ecs-environment", KEY)] = replace(before, outputs={**before.outputs, "serviceArn": None})
     result = await run_pass(aws, aws_config, database, clock)
     assert result == RequeueAfter(SERVICE_WAIT_SECONDS, "waiting for the environment's ECS service")
-    assert EcsAutoscalingReconciler.watches == {"ecs-environment": ("serviceName", "clusterArn", "serviceArn")}
+    assert watchers()[Kind.ECS_ENVIRONMENT][Kind.ECS_AUTOSCALING] == ("serviceName", "clusterArn", "serviceArn")
     assert await target(aws) == []
 
 
