@@ -51,8 +51,7 @@ from controller.store.notify import CoalescingNotifier
 from controller.store.pool import CONNECTION_ERRORS, create_pool
 from controller.store.v1.sealing import Sealer
 
-# Each module serves `routes` and describes them in `operations`. The order is the
-# matching order: ecr_login's fixed path comes before `…/applications/{application}`.
+# Each module declares its `operations`. The order is the matching order: ecr_login's fixed path comes before `…/applications/{application}`.
 ROUTE_MODULES = (
     health,
     ecr_login,
@@ -83,6 +82,7 @@ ROUTE_MODULES = (
     # take `/api/v1/applications/{application_id}/deployments` and the like.
     v1_applications,
 )
+OPERATIONS = tuple(op for module in ROUTE_MODULES for op in module.operations)
 OPENAPI_ROUTE = Route("/openapi.json", openapi, methods=["GET"])
 
 # Connection-level failures: the database is down or restarting, not a bug (503).
@@ -130,10 +130,10 @@ def create_app(
         CloudUnavailable: on_cloud_unavailable,
     }
     app = Starlette(
-        routes=hardening.routes([*(route for module in ROUTE_MODULES for route in module.routes), OPENAPI_ROUTE]),
+        routes=[*hardening.routes(OPERATIONS), OPENAPI_ROUTE],
         exception_handlers=handlers,
         lifespan=lifespan,
         middleware=[Middleware(prometheus.RequestMetrics), *hardening.middleware()],
     )
-    app.state.openapi = build_document(op for module in ROUTE_MODULES for op in module.operations)
+    app.state.openapi = build_document(OPERATIONS)
     return app

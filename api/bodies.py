@@ -6,6 +6,7 @@ import orjson
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
+from api.operations import declared_query
 from api.problems import INVALID_BODY, MALFORMED_JSON, Problem, invalid_body
 
 M = TypeVar("M", bound=BaseModel)
@@ -52,9 +53,10 @@ NOT_A_FLAG = "must be true or false"
 
 def query_flag(request: Request, name: str) -> bool:
     """A boolean query parameter (`?name=true`), False when absent, or a 400 naming it."""
+    query = declared_query(request, (name,))
     if not request.scope.get("query_string"):  # most requests: no query to parse
         return False
-    raw = request.query_params.get(name)
+    raw = query.get(name)
     if raw is None:
         return False
     value = FLAG_VALUES.get(raw.lower())

@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.auth import authorised_organisation
+from api.operations import UNDECLARED, Tagged, Undeclared, operation_of
 from api.problems import Problem
 from controller.store.preconditions import Matches, Version, application_version, environment_version
 
@@ -47,7 +48,11 @@ def _listed(value: str) -> list[str]:
 
 
 def if_match(request: Request) -> Matches | None:
-    """The request's If-Match as a test of a version; None: no header, unconditional."""
+    """The request's If-Match as a test of a version; None: no header, unconditional.
+    Only an operation declared `if_match` reads it."""
+    operation = operation_of(request)
+    if not operation.if_match:
+        raise Undeclared(UNDECLARED.format(operation=operation.operation_id, what="a header", names="If-Match"))
     value = request.headers.get(IF_MATCH)
     if value is None:
         return None
@@ -82,47 +87,26 @@ async def _application(pool: asyncpg.Pool, organisation_id: int, path: dict[str,
     return await application_version(pool, organisation_id, path["application"])
 
 
-# GET routes (by name) → (their version, whether If-None-Match may answer 304).
-TAGGED_ROUTES: dict[str, tuple[VersionOf, bool]] = {
-    "getApplication": (_application, False),
-    "getEnvironment": (_environment, False),
-    "listScalingPolicies": (_environment, False),
-    "getEnvironmentCompose": (_environment, True),
-    "listContainers": (_environment, True),
-    "listEnvironmentVariables": (_environment, True),
-}
+# What a GET's ETag is the version of (`Operation.tagged`).
+APPLICATION_TAG = Tagged(_application)
+ENVIRONMENT_TAG = Tagged(_environment)
+# Views made of desired state alone: If-None-Match may answer 304.
+ENVIRONMENT_DESIRED_TAG = Tagged(_environment, not_modified=True)
 
 
-# The writes (by operation id) that check If-Match against the row they lock.
-IF_MATCH_ROUTES = frozenset({
-    "deleteApplication",
-    "applyApplication",
-    "updateEnvironment",
-    "deleteEnvironment",
-    "patchEnvironmentCompose",
-    "updateEnvironmentState",
-    "updateContainer",
-    "bulkSetEnvironmentVariables",
-    "updateEnvironmentVariable",
-    "deleteEnvironmentVariable",
-    "upsertScalingPolicy",
-    "deleteScalingPolicy",
-})
-
-
-def tagged(endpoint: Callable[[Request], Awaitable[Response]], version_of: VersionOf, conditional: bool):
-    """`endpoint` answering with the resource's ETag (and 304 when `conditional`)."""
+def tagged(endpoint: Callable[[Request], Awaitable[Response]], tag_of: Tagged):
+    """`endpoint` answering with the resource's ETag (and 304 when `tag_of.not_modified`)."""
 
     async def answer(request: Request) -> Response:
         try:
             organisation = await authorised_organisation(request, request.path_params["organisation"])
         except Problem:  # the endpoint refuses the same way
             return await endpoint(request)
-        version = await version_of(request.state.pool, organisation.id, request.path_params)
+        version = await tag_of.version_of(request.state.pool, organisation.id, request.path_params)
         if version is None:
             return await endpoint(request)
         tag = etag(version)
-        if conditional and none_match(request, tag):
+        if tag_of.not_modified and none_match(request, tag):
             return Response(status_code=304, headers={"ETag": tag})
         response = await endpoint(request)
         if 200 <= response.status_code < 300:

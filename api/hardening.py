@@ -10,11 +10,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Route
+from starlette.requests import Request
+from starlette.routing import Route
 
-from api.etags import TAGGED_ROUTES, answering_written, tagged
-from api.idempotency import IDEMPOTENT_ROUTES, KEEP_SECONDS, LEASE_SECONDS, Idempotency
+from api.etags import answering_written, tagged
+from api.idempotency import KEEP_SECONDS, LEASE_SECONDS, Idempotency
 from api.limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimit
+from api.operations import OPERATION_SCOPE, Endpoint, Operation
 from api.rate_limit import RateLimit
 
 MAX_BODY_VARIABLE = "BERTH_MAX_BODY_BYTES"
@@ -62,21 +64,28 @@ class Hardening:
         limited = [Middleware(RateLimit, rate=self.rate, burst=max(1, self.burst))] if self.rate > 0 else []
         return [*limited, Middleware(BodySizeLimit, limit=self.max_body_bytes, overrides=dict(self.body_overrides))]
 
-    def routes(self, routes: Iterable[BaseRoute]) -> list[BaseRoute]:
-        """The routes, those named in IDEMPOTENT_ROUTES / TAGGED_ROUTES wrapped."""
+    def routes(self, operations: Iterable[Operation]) -> list[Route]:
+        """A route per operation, its handler wrapped as the operation declares."""
         idempotency = Idempotency(lease_seconds=self.idempotency_lease_seconds, keep_seconds=self.idempotency_keep_seconds)
-        wrapped = []
-        for route in routes:
-            if isinstance(route, Route) and route.name in IDEMPOTENT_ROUTES:
-                route = _rewrapped(route, idempotency.idempotent(route.endpoint))
-            elif isinstance(route, Route) and route.name in TAGGED_ROUTES:
-                route = _rewrapped(route, tagged(route.endpoint, *TAGGED_ROUTES[route.name]))
-            elif isinstance(route, Route) and route.methods and route.methods & WRITE_METHODS:
-                route = _rewrapped(route, answering_written(route.endpoint))
-            wrapped.append(route)
-        return wrapped
+        return [Route(op.path, _declared(op, _hardened(op, idempotency)), methods=[op.method.upper()],
+                      name=op.operation_id) for op in operations]
 
 
-def _rewrapped(route: Route, endpoint) -> Route:
-    return Route(route.path, endpoint, methods=sorted(route.methods or ()), name=route.name,
-                 include_in_schema=route.include_in_schema)
+def _hardened(op: Operation, idempotency: Idempotency) -> Endpoint:
+    if op.idempotent:
+        return idempotency.idempotent(op.handler)
+    if op.tagged is not None:
+        return tagged(op.handler, op.tagged)
+    if op.method.upper() in WRITE_METHODS:
+        return answering_written(op.handler)
+    return op.handler
+
+
+def _declared(op: Operation, endpoint: Endpoint) -> Endpoint:
+    """`endpoint`, its requests carrying `op` (what `declared_query` and `if_match` check)."""
+
+    async def answer(request: Request):
+        request.scope[OPERATION_SCOPE] = op
+        return await endpoint(request)
+
+    return answer

@@ -4,7 +4,6 @@ import asyncio
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.operations import Operation
 from api.problems import UNAVAILABLE, problem_response
@@ -26,10 +25,9 @@ async def readyz(request: Request) -> Response:
     return JSON({"status": "ready"})
 
 
-routes = [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz, methods=["GET"])]
 
 operations = [
-    Operation("/healthz", "get", "healthz", "Liveness", None, {200: ("Alive", None)}, False),
+    Operation("/healthz", "get", "healthz", "Liveness", None, {200: ("Alive", None)}, False, handler=healthz),
     Operation("/readyz", "get", "readyz", "Readiness: the database answers", None,
-              {200: ("Ready", None), 503: ("Not ready", None)}, False),
+              {200: ("Ready", None), 503: ("Not ready", None)}, False, handler=readyz),
 ]

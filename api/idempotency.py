@@ -10,8 +10,8 @@ A request with the header claims the key for its organisation before it runs:
 - the same key is still running: 409 (retry later). A holder that died holds it only
   for its lease (60 s); then a retry of the same request runs.
 
-Routes opt in by name (`IDEMPOTENT_ROUTES`); a route is listed only once it is known
-that its answer holds no secret value, since answers are kept in PostgreSQL as sent.
+Operations opt in (`Operation.idempotent`) only once it is known that their answer
+holds no secret value, since answers are kept in PostgreSQL as sent.
 The handler's write and the kept answer are two transactions: if the process dies
 between them the retry after the lease runs the request again, and the create answers
 as a repeated create does (409, name taken). If the database goes away between them the
@@ -47,17 +47,6 @@ BAD_KEY = f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable ASCII charac
 KEY_REUSED = "This Idempotency-Key was used for a different request; use a new key for a new request."
 IN_FLIGHT = "A request with this Idempotency-Key is still being processed; retry shortly."
 
-# Create and deploy routes. Each answers ids and desired state already kept in
-# PostgreSQL, never a secret value (v1 configuration routes are not listed for that).
-IDEMPOTENT_ROUTES = frozenset({
-    "createApplication",
-    "createEnvironment",
-    "ApiV1ApplicationsCreateApplication",
-    "ApiV1ApplicationsApplicationIdDeployFullDeploy",
-    "ApiV1ReleasesApplicationIdCreateCreateRelease",
-    "ApiV1ReleasesReleaseIdDeployDeployRelease",
-    "ApiV1ImagesApplicationIdBuildTriggerBuild",
-})
 
 
 def _key(request: Request) -> str | None:

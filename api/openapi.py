@@ -7,16 +7,13 @@ from pydantic.json_schema import models_json_schema
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.etags import IF_MATCH_ROUTES, TAGGED_ROUTES
-from api.idempotency import IDEMPOTENT_ROUTES, MAX_KEY_LENGTH
+from api.idempotency import MAX_KEY_LENGTH
 from api.operations import Body, Operation
 from api.responses import JSON
 
 REF = "#/components/schemas/{model}"
 V1_PREFIX = "/api/v1/"
 V3_PREFIX = "/api/v3/"
-# GETs whose If-None-Match may answer 304.
-NOT_MODIFIED_ROUTES = frozenset(name for name, (_, conditional) in TAGGED_ROUTES.items() if conditional)
 ENTITY_TAGS = {"type": "string", "description": "Entity-tags (ETag values), comma-separated, or *", "minLength": 1}
 # 1 to MAX_KEY_LENGTH printable ASCII characters, as api/idempotency.py accepts them.
 KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[!-~]([ -~]*[!-~])?$"}
@@ -73,9 +70,9 @@ def _hardening_answers(op: Operation) -> list[tuple[int, str]]:
         answers.append((429, "Over the token's rate limit (RateLimit-* and Retry-After headers)"))
     if op.request is not None:
         answers.append((413, "Request body over the size limit"))
-    if op.operation_id in IF_MATCH_ROUTES:
+    if op.if_match:
         answers.append((412, "If-Match names a version that is no longer current"))
-    if op.operation_id in IDEMPOTENT_ROUTES:
+    if op.idempotent:
         answers += [(400, "The Idempotency-Key is malformed"),
                     (409, "A request with this Idempotency-Key is still in flight"),
                     (422, "This Idempotency-Key was used for another request")]
@@ -85,21 +82,26 @@ def _hardening_answers(op: Operation) -> list[tuple[int, str]]:
 def _header_parameters(op: Operation) -> list[dict]:
     """The request headers the operation honours, so that clients (and schemathesis) know them."""
     headers = []
-    if op.operation_id in IF_MATCH_ROUTES:
+    if op.if_match:
         headers.append(("If-Match", "Write only if the resource is still at one of these versions (else 412)",
                         ENTITY_TAGS))
-    if op.operation_id in NOT_MODIFIED_ROUTES:
+    if _not_modified(op):
         headers.append(("If-None-Match", "Answer 304 with no body if the resource is at one of these versions",
                         ENTITY_TAGS))
-    if op.operation_id in IDEMPOTENT_ROUTES:
+    if op.idempotent:
         headers.append(("Idempotency-Key", "Retry-safe: the same key and body answer the stored response for 24 h",
                         KEY_SCHEMA))
     return [{"name": name, "in": "header", "required": False, "description": text, "schema": schema}
             for name, text, schema in headers]
 
 
+def _not_modified(op: Operation) -> bool:
+    """A GET whose If-None-Match may answer 304."""
+    return op.tagged is not None and op.tagged.not_modified
+
+
 def _no_content_answers(op: Operation) -> list[tuple[int, str]]:
-    if op.operation_id in NOT_MODIFIED_ROUTES:
+    if _not_modified(op):
         return [(304, "If-None-Match names the current version (ETag header, no body)")]
     return []
 

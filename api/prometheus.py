@@ -96,9 +96,8 @@ async def metrics(_: Request) -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
-routes = [Route("/metrics", metrics, methods=["GET"], name="metrics")]
 
 operations = [
     Operation("/metrics", "get", "metrics", "Prometheus metrics of this API process (text format)", None,
-              {200: ("Prometheus text exposition format 0.0.4", {"type": "string"})}, False, media_type=TEXT_PLAIN),
+              {200: ("Prometheus text exposition format 0.0.4", {"type": "string"})}, False, media_type=TEXT_PLAIN, handler=metrics),
 ]

@@ -6,6 +6,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
+from api.operations import declared_query, wire_names
 from api.problems import Problem, field_errors
 
 M = TypeVar("M", bound=BaseModel)
@@ -24,6 +25,6 @@ def query_error(field: str, message: str) -> Problem:
 def parse_query(request: Request, model: type[M]) -> M:
     """The query string as `model` (a repeated parameter counts once: its last value)."""
     try:
-        return model.model_validate(dict(request.query_params))
+        return model.model_validate(dict(declared_query(request, wire_names(model))))
     except ValidationError as error:
         raise invalid_query(field_errors(error)) from None

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.operations import TEXT_CSS, TEXT_HTML, TEXT_JAVASCRIPT, Operation
 
@@ -51,20 +50,15 @@ console_page = _asset("console.html", f"{TEXT_HTML}; charset=utf-8")
 console_script = _asset("console.js", f"{TEXT_JAVASCRIPT}; charset=utf-8")
 console_style = _asset("console.css", f"{TEXT_CSS}; charset=utf-8")
 
-routes = [
-    Route(PAGE, console_page, methods=["GET"], name="consolePage"),
-    Route(SCRIPT, console_script, methods=["GET"], name="consoleScript"),
-    Route(STYLE, console_style, methods=["GET"], name="consoleStyle"),
-]
 
 _TEXT = {"type": "string"}
 # Served without a token, like /healthz: the page holds no data; it asks for a token and
 # reads the API with it.
 operations = [
     Operation(PAGE, "get", "consolePage", "The console page (HTML)", None, {200: ("The page", _TEXT)}, False,
-              media_type=TEXT_HTML),
+              media_type=TEXT_HTML, handler=console_page),
     Operation(SCRIPT, "get", "consoleScript", "The console's script", None, {200: ("JavaScript", _TEXT)}, False,
-              media_type=TEXT_JAVASCRIPT),
+              media_type=TEXT_JAVASCRIPT, handler=console_script),
     Operation(STYLE, "get", "consoleStyle", "The console's style sheet", None, {200: ("CSS", _TEXT)}, False,
-              media_type=TEXT_CSS),
+              media_type=TEXT_CSS, handler=console_style),
 ]

@@ -12,7 +12,6 @@ from uuid import UUID
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.operations import Operation
 from api.responses import JSON
@@ -159,15 +158,6 @@ async def update_settings(request: Request) -> Response:
 
 BY_SLUGS = PREFIX + "/{org_slug}/{project_slug}"
 BY_ID = PREFIX + "/{application_id}"
-routes = [
-    Route(PREFIX, create_application, methods=["POST"], name="ApiV1ApplicationsCreateApplication"),
-    Route(BY_ID + "/scale", scale_application, methods=["POST"], name="ApiV1ApplicationsApplicationIdScaleScaleApplication"),
-    Route(BY_ID + "/settings", update_settings, methods=["PATCH"],
-          name="ApiV1ApplicationsApplicationIdSettingsUpdateSettings"),
-    Route(BY_SLUGS + "/{app_slug}", get_application, methods=["GET"],
-          name="ApiV1ApplicationsOrgSlugProjectSlugAppSlugGetApplication"),
-    Route(BY_SLUGS, list_applications, methods=["GET"], name="ApiV1ApplicationsOrgSlugProjectSlugListApplications"),
-]
 
 NOT_FOUND = (404, ("Application not found", None))
 operations = [
@@ -176,26 +166,26 @@ operations = [
         201: ("The application", ApplicationDetail),
         400: ("Invalid, or the slug is taken in the project", None),
         404: ("Project not found", None),
-    }),
+    }, handler=create_application, idempotent=True),
     Operation(BY_ID + "/scale", "post", "ApiV1ApplicationsApplicationIdScaleScaleApplication",
               "Scale processes and set their pod classes (merged into the application's; a count of 0 stops a process)",
               ScaleRequest, {
         201: ("The application", ApplicationDetail),
         400: ("A process name, count or pod class is invalid", None),
         404: NOT_FOUND[1],
-    }),
+    }, handler=scale_application),
     Operation(BY_ID + "/settings", "patch", "ApiV1ApplicationsApplicationIdSettingsUpdateSettings",
               "Change settings (null or absent: unchanged; \"\" clears a clearable one)",
               UpdateApplicationSettingsRequest, {
         200: ("The application", ApplicationDetail),
         400: ("A setting is invalid", None),
         404: NOT_FOUND[1],
-    }),
+    }, handler=update_settings),
     Operation(BY_SLUGS + "/{app_slug}", "get", "ApiV1ApplicationsOrgSlugProjectSlugAppSlugGetApplication",
-              "Get an application", None, {200: ("The application", ApplicationDetail), 404: NOT_FOUND[1]}),
+              "Get an application", None, {200: ("The application", ApplicationDetail), 404: NOT_FOUND[1]}, handler=get_application),
     Operation(BY_SLUGS, "get", "ApiV1ApplicationsOrgSlugProjectSlugListApplications",
               "The project's applications", None, {
         200: ("Applications", [ApplicationSummary]),
         404: ("Project not found", None),
-    }),
+    }, handler=list_applications),
 ]

@@ -12,7 +12,6 @@ from uuid import UUID
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.operations import Operation
 from api.responses import JSON
@@ -179,17 +178,6 @@ async def bulk_import(request: Request) -> Response:
 
 APPLICATION = PREFIX + "/{application_id}"
 CONFIGURATION = APPLICATION + "/{config_id}"
-routes = [
-    Route(APPLICATION + "/bulk", bulk_import, methods=["POST"], name="ApiV1ConfigurationsApplicationIdBulkBulkImport"),
-    Route(APPLICATION, list_configurations, methods=["GET"], name="ApiV1ConfigurationsApplicationIdListConfigurations"),
-    Route(APPLICATION, create_configuration, methods=["POST"],
-          name="ApiV1ConfigurationsApplicationIdCreateConfiguration"),
-    Route(CONFIGURATION, get_configuration, methods=["GET"], name="ApiV1ConfigurationsApplicationIdConfigIdGetConfiguration"),
-    Route(CONFIGURATION, update_configuration, methods=["PATCH"],
-          name="ApiV1ConfigurationsApplicationIdConfigIdUpdateConfiguration"),
-    Route(CONFIGURATION, delete_configuration, methods=["DELETE"],
-          name="ApiV1ConfigurationsApplicationIdConfigIdDeleteConfiguration"),
-]
 
 APP_NOT_FOUND = (404, ("Application not found", None))
 BOTH_NOT_FOUND = (404, ("Application or configuration not found", None))
@@ -198,21 +186,21 @@ operations = [
     Operation(APPLICATION + "/bulk", "post", "ApiV1ConfigurationsApplicationIdBulkBulkImport",
               "Import many (variables and/or dotenv `raw`); existing names are skipped", BulkConfigurationRequest,
               dict([(201, ("Created, skipped and invalid entries (by name or line)", BulkConfigurationResponse)),
-                    (400, ("The body is invalid", None)), APP_NOT_FOUND, NO_KEY_503])),
+                    (400, ("The body is invalid", None)), APP_NOT_FOUND, NO_KEY_503]), handler=bulk_import),
     Operation(APPLICATION, "get", "ApiV1ConfigurationsApplicationIdListConfigurations",
               "The application's configurations (secret values masked)", None,
-              dict([(200, ("Configurations", [ConfigurationSummary])), APP_NOT_FOUND])),
+              dict([(200, ("Configurations", [ConfigurationSummary])), APP_NOT_FOUND]), handler=list_configurations),
     Operation(APPLICATION, "post", "ApiV1ConfigurationsApplicationIdCreateConfiguration",
               "Create a configuration (a secret is sealed at rest and never shown again)", CreateConfigurationRequest,
               dict([(201, ("The configuration (secret value masked)", ConfigurationSummary)),
-                    (400, ("Invalid, or the name is taken", None)), APP_NOT_FOUND, NO_KEY_503])),
+                    (400, ("Invalid, or the name is taken", None)), APP_NOT_FOUND, NO_KEY_503]), handler=create_configuration),
     Operation(CONFIGURATION, "get", "ApiV1ConfigurationsApplicationIdConfigIdGetConfiguration",
               "Get a configuration (secret value masked)", None,
-              dict([(200, ("The configuration", ConfigurationSummary)), BOTH_NOT_FOUND])),
+              dict([(200, ("The configuration", ConfigurationSummary)), BOTH_NOT_FOUND]), handler=get_configuration),
     Operation(CONFIGURATION, "patch", "ApiV1ConfigurationsApplicationIdConfigIdUpdateConfiguration",
               "Change a configuration's value (secret/buildtime: null keeps them)", UpdateConfigurationRequest,
               dict([(200, ("The configuration (secret value masked)", ConfigurationSummary)),
-                    (400, ("Invalid", None)), BOTH_NOT_FOUND, NO_KEY_503])),
+                    (400, ("Invalid", None)), BOTH_NOT_FOUND, NO_KEY_503]), handler=update_configuration),
     Operation(CONFIGURATION, "delete", "ApiV1ConfigurationsApplicationIdConfigIdDeleteConfiguration",
-              "Delete a configuration", None, dict([(200, ("Deleted", OkResponse)), BOTH_NOT_FOUND])),
+              "Delete a configuration", None, dict([(200, ("Deleted", OkResponse)), BOTH_NOT_FOUND]), handler=delete_configuration),
 ]

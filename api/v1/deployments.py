@@ -8,7 +8,6 @@ error_detail, finished_at and deploy_log as it follows the rollout.
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.operations import Operation, query_of
 from api.responses import JSON
@@ -92,26 +91,6 @@ async def get_deployment_log(request: Request) -> Response:
     return JSON(answer.to_wire())
 
 
-routes = [
-    Route(
-        APPLICATIONS + "/{application_id}/deployments",
-        list_deployments,
-        methods=["GET"],
-        name="ApiV1ApplicationsApplicationIdDeploymentsListDeployments",
-    ),
-    Route(
-        PREFIX + "/{deployment_id}/detail",
-        get_deployment,
-        methods=["GET"],
-        name="ApiV1DeploymentsDeploymentIdDetailGetDeployment",
-    ),
-    Route(
-        PREFIX + "/{deployment_id}/log",
-        get_deployment_log,
-        methods=["GET"],
-        name="ApiV1DeploymentsDeploymentIdLogGetDeploymentLog",
-    ),
-]
 
 operations = [
     Operation(APPLICATIONS + "/{application_id}/deployments", "get",
@@ -120,17 +99,17 @@ operations = [
         200: ("A page of deployments", DeploymentListResponse),
         400: ("application_id is not a UUID, or a bad page", None),
         404: ("No such application the API key sees", None),
-    }, query=query_of(PageQuery)),
+    }, query=query_of(PageQuery), handler=list_deployments),
     Operation(PREFIX + "/{deployment_id}/detail", "get", "ApiV1DeploymentsDeploymentIdDetailGetDeployment",
               "GetDeployment", None, {
         200: ("The deployment", DeploymentDetail),
         400: ("deployment_id is not a UUID", None),
         404: ("No such deployment the API key sees", None),
-    }),
+    }, handler=get_deployment),
     Operation(PREFIX + "/{deployment_id}/log", "get", "ApiV1DeploymentsDeploymentIdLogGetDeploymentLog",
               "GetDeploymentLog", None, {
         200: ("The deployment's state and log", DeploymentLogResponse),
         400: ("deployment_id is not a UUID", None),
         404: ("No such deployment the API key sees", None),
-    }),
+    }, handler=get_deployment_log),
 ]

@@ -16,7 +16,6 @@ from urllib.parse import parse_qs
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.operations import Operation
 from api.responses import JSON
@@ -118,13 +117,6 @@ def _not_offered(what: str):
 docker_auth = _not_offered("docker registry credentials through this API")
 signing_cert = _not_offered("a signing certificate")
 
-routes = [
-    Route(PREFIX + "/github/hooks", github_hooks, methods=["POST"], name="ApiV1IntegrationsGithubHooksGithubHooks"),
-    Route(PREFIX + "/health", health, methods=["GET"], name="ApiV1IntegrationsHealthHealth"),
-    Route(PREFIX + "/docker/auth", docker_auth, methods=["GET"], name="ApiV1IntegrationsDockerAuthGetDockerAuth"),
-    Route(PREFIX + "/docker/auth", docker_auth, methods=["POST"], name="ApiV1IntegrationsDockerAuthPostDockerAuth"),
-    Route(PREFIX + "/signing-cert", signing_cert, methods=["GET"], name="ApiV1IntegrationsSigningCertSigningCert"),
-]
 
 operations = [
     Operation(PREFIX + "/github/hooks", "post", "ApiV1IntegrationsGithubHooksGithubHooks",
@@ -134,14 +126,14 @@ operations = [
         400: ("A push whose payload is not a push", None),
         401: ("X-Hub-Signature-256 missing or not matching", None),
         503: ("No webhook secret is configured (BERTH_GITHUB_WEBHOOK_SECRET): nothing is accepted", None),
-    }, authenticated=False),
+    }, authenticated=False, handler=github_hooks),
     Operation(PREFIX + "/health", "get", "ApiV1IntegrationsHealthHealth", "Health", None, {
         200: ("The integrations answer", HealthResponse),
-    }, authenticated=False),
+    }, authenticated=False, handler=health),
     Operation(PREFIX + "/docker/auth", "get", "ApiV1IntegrationsDockerAuthGetDockerAuth",
-              "DockerAuth: not offered by berth", None, {501: ("Not offered", None)}, authenticated=False),
+              "DockerAuth: not offered by berth", None, {501: ("Not offered", None)}, authenticated=False, handler=docker_auth),
     Operation(PREFIX + "/docker/auth", "post", "ApiV1IntegrationsDockerAuthPostDockerAuth",
-              "DockerAuth: not offered by berth", None, {501: ("Not offered", None)}, authenticated=False),
+              "DockerAuth: not offered by berth", None, {501: ("Not offered", None)}, authenticated=False, handler=docker_auth),
     Operation(PREFIX + "/signing-cert", "get", "ApiV1IntegrationsSigningCertSigningCert",
-              "SigningCert: not offered by berth", None, {501: ("Not offered", None)}, authenticated=False),
+              "SigningCert: not offered by berth", None, {501: ("Not offered", None)}, authenticated=False, handler=signing_cert),
 ]

@@ -7,7 +7,6 @@ build reconciler runs the Job and writes the outcome and log back on the row.
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.operations import Operation, query_of
 from api.responses import JSON
@@ -111,41 +110,30 @@ async def get_image_log(request: Request) -> Response:
     return JSON(answer.to_wire())
 
 
-routes = [
-    Route(PREFIX + "/{image_id}/detail", get_image, methods=["GET"], name="ApiV1ImagesImageIdDetailGetImage"),
-    Route(PREFIX + "/{image_id}/log", get_image_log, methods=["GET"], name="ApiV1ImagesImageIdLogGetImageLog"),
-    Route(
-        PREFIX + "/{application_id}/build",
-        trigger_build,
-        methods=["POST"],
-        name="ApiV1ImagesApplicationIdBuildTriggerBuild",
-    ),
-    Route(PREFIX + "/{application_id}", list_images, methods=["GET"], name="ApiV1ImagesApplicationIdListImages"),
-]
 
 operations = [
     Operation(PREFIX + "/{image_id}/detail", "get", "ApiV1ImagesImageIdDetailGetImage", "GetImage", None, {
         200: ("The image", ImageDetail),
         400: ("image_id is not a UUID", None),
         404: ("No such image the API key sees", None),
-    }),
+    }, handler=get_image),
     Operation(PREFIX + "/{image_id}/log", "get", "ApiV1ImagesImageIdLogGetImageLog",
               "GetImageLog: the build's state and log", None, {
         200: ("The build log", ImageLogResponse),
         400: ("image_id is not a UUID", None),
         404: ("No such image the API key sees", None),
-    }),
+    }, handler=get_image_log),
     Operation(PREFIX + "/{application_id}/build", "post", "ApiV1ImagesApplicationIdBuildTriggerBuild",
               "TriggerBuild: a new image of the repository's auto-deploy branch (or default branch), "
               "built by the kube-build reconciler", None, {
         201: ("The image is queued to build", ImageBuildResponse),
         400: ("application_id is not a UUID, or the application has no github_repository", None),
         404: ("No such application the API key sees", None),
-    }),
+    }, handler=trigger_build, idempotent=True),
     Operation(PREFIX + "/{application_id}", "get", "ApiV1ImagesApplicationIdListImages",
               "ListImages, newest first", None, {
         200: ("A page of images", ImageListResponse),
         400: ("application_id is not a UUID, or a bad page", None),
         404: ("No such application the API key sees", None),
-    }, query=query_of(PageQuery)),
+    }, query=query_of(PageQuery), handler=list_images),
 ]

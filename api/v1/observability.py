@@ -6,9 +6,8 @@ from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from api.operations import Operation
+from api.operations import Operation, declared_query
 from api.responses import JSON
 from api.v1.errors import bad_field
 from api.v1.pipeline_access import visible_application
@@ -25,7 +24,7 @@ RANGE_QUERY = {
 async def observability(request: Request, clock=lambda: datetime.now(UTC)) -> Response:
     _, application = await visible_application(request)
     try:
-        span = window(request.query_params.get("range"), clock())
+        span = window(declared_query(request, RANGE_QUERY).get("range"), clock())
     except ValueError as error:
         raise bad_field("range", str(error), source="query") from None
     rows = await store.metric_history(request.state.pool, application.id, span.start, span.end, span.bucket_seconds)
@@ -42,9 +41,6 @@ async def observability(request: Request, clock=lambda: datetime.now(UTC)) -> Re
     return JSON(ObservabilityResponse(range=span.range, history=history).to_wire())
 
 
-routes = [
-    Route(PATH, observability, methods=["GET"], name="ApiV1ApplicationsApplicationIdObservabilityObservability")
-]
 
 operations = [
     Operation(PATH, "get", "ApiV1ApplicationsApplicationIdObservabilityObservability",
@@ -54,5 +50,5 @@ operations = [
               ObservabilityResponse),
         400: ("application_id is not a UUID, or range is not one of 1h, 6h, 24h, 7d", None),
         404: ("No such application the API key sees", None),
-    }, query=RANGE_QUERY),
+    }, query=RANGE_QUERY, handler=observability),
 ]

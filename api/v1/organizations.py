@@ -7,7 +7,6 @@ answer 501.
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.operations import Operation
 from api.responses import JSON
@@ -74,34 +73,25 @@ async def members_unsupported(request: Request) -> Response:
 ORGANISATION = PREFIX + "/{org_slug}"
 MEMBERS = ORGANISATION + "/members"
 MEMBER = MEMBERS + "/{user_id}"
-routes = [
-    Route(PREFIX, list_organizations, methods=["GET"], name="ApiV1OrganizationsListOrganizations"),
-    Route(PREFIX, create_organization, methods=["POST"], name="ApiV1OrganizationsCreateOrganization"),
-    Route(ORGANISATION, get_organization, methods=["GET"], name="ApiV1OrganizationsOrgSlugGetOrganization"),
-    Route(MEMBERS, members_unsupported, methods=["POST"], name="ApiV1OrganizationsOrgSlugMembersAddMember"),
-    Route(MEMBER, members_unsupported, methods=["DELETE"], name="ApiV1OrganizationsOrgSlugMembersUserIdRemoveMember"),
-    Route(MEMBER + "/toggle-admin", members_unsupported, methods=["POST"],
-          name="ApiV1OrganizationsOrgSlugMembersUserIdToggleAdminToggleMemberAdmin"),
-]
 
 NOT_SUPPORTED = (501, ("berth keeps no members", None))
 operations = [
     Operation(PREFIX, "get", "ApiV1OrganizationsListOrganizations", "The organizations the API key sees", None, {
         200: ("Organizations", [OrganizationSummary]),
-    }),
+    }, handler=list_organizations),
     Operation(PREFIX, "post", "ApiV1OrganizationsCreateOrganization",
               "Create an organization; the API key that creates it sees it from then on", CreateOrganizationRequest, {
         201: ("The organization", OrganizationDetail),
         400: ("Invalid, or the slug is taken", None),
-    }),
+    }, handler=create_organization),
     Operation(ORGANISATION, "get", "ApiV1OrganizationsOrgSlugGetOrganization", "Get an organization", None, {
         200: ("The organization (members: always empty)", OrganizationDetail),
         404: ("No organization of that slug the API key sees", None),
-    }),
+    }, handler=get_organization),
     Operation(MEMBERS, "post", "ApiV1OrganizationsOrgSlugMembersAddMember", "Not supported", AddMemberRequest,
-              dict([NOT_SUPPORTED, (404, ("Organization not found", None))])),
+              dict([NOT_SUPPORTED, (404, ("Organization not found", None))]), handler=members_unsupported),
     Operation(MEMBER, "delete", "ApiV1OrganizationsOrgSlugMembersUserIdRemoveMember", "Not supported", None,
-              dict([NOT_SUPPORTED, (404, ("Organization not found", None))])),
+              dict([NOT_SUPPORTED, (404, ("Organization not found", None))]), handler=members_unsupported),
     Operation(MEMBER + "/toggle-admin", "post", "ApiV1OrganizationsOrgSlugMembersUserIdToggleAdminToggleMemberAdmin",
-              "Not supported", None, dict([NOT_SUPPORTED, (404, ("Organization not found", None))])),
+              "Not supported", None, dict([NOT_SUPPORTED, (404, ("Organization not found", None))]), handler=members_unsupported),
 ]

@@ -10,7 +10,6 @@ the release and the deployment as the build and rollout finish). docs/architectu
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.operations import Operation
 from api.responses import JSON
@@ -95,21 +94,6 @@ async def pipeline_metrics(request: Request) -> Response:
     return JSON(answer.to_wire())
 
 
-routes = [
-    Route(PREFIX + "/deploy", full_deploy, methods=["POST"], name="ApiV1ApplicationsApplicationIdDeployFullDeploy"),
-    Route(
-        PREFIX + "/pipeline-status",
-        pipeline_status,
-        methods=["GET"],
-        name="ApiV1ApplicationsApplicationIdPipelineStatusPipelineStatus",
-    ),
-    Route(
-        PREFIX + "/pipeline-metrics",
-        pipeline_metrics,
-        methods=["GET"],
-        name="ApiV1ApplicationsApplicationIdPipelineMetricsPipelineMetrics",
-    ),
-]
 
 operations = [
     Operation(PREFIX + "/deploy", "post", "ApiV1ApplicationsApplicationIdDeployFullDeploy",
@@ -117,19 +101,19 @@ operations = [
         201: ("The pipeline started; image_id is the image it builds", DeployTriggerResponse),
         400: ("application_id is not a UUID, or the application has no github_repository", None),
         404: ("No such application the API key sees", None),
-    }),
+    }, handler=full_deploy, idempotent=True),
     Operation(PREFIX + "/pipeline-status", "get", "ApiV1ApplicationsApplicationIdPipelineStatusPipelineStatus",
               "PipelineStatus: the newest build, release and deploy stage states "
               "(pending, running, succeeded, failed, skipped)", None, {
         200: ("Each stage's state; null for a stage that never ran", PipelineStatusResponse),
         400: ("application_id is not a UUID", None),
         404: ("No such application the API key sees", None),
-    }),
+    }, handler=pipeline_status),
     Operation(PREFIX + "/pipeline-metrics", "get", "ApiV1ApplicationsApplicationIdPipelineMetricsPipelineMetrics",
               "PipelineMetrics: success and error counts, success rate (0..1) and durations (seconds) per stage",
               None, {
         200: ("The application's whole history, per stage", PipelineMetricsResponse),
         400: ("application_id is not a UUID", None),
         404: ("No such application the API key sees", None),
-    }),
+    }, handler=pipeline_metrics),
 ]

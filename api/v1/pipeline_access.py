@@ -6,6 +6,7 @@ from uuid import UUID
 from pydantic import ValidationError
 from starlette.requests import Request
 
+from api.operations import declared_query, wire_names
 from api.v1.access import Caller, caller
 from api.v1.errors import bad_field, not_found
 from controller.store import v1_pipeline as store
@@ -34,7 +35,7 @@ async def visible_application(request: Request) -> tuple[Caller, store.Applicati
 def page_query(request: Request) -> PageQuery:
     """`?page=&per_page=`, or a 400 naming the first bad one."""
     try:
-        return PageQuery.model_validate(dict(request.query_params))
+        return PageQuery.model_validate(dict(declared_query(request, wire_names(PageQuery))))
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         raise bad_field(".".join(str(p) for p in first["loc"]), first["msg"], source="query") from None

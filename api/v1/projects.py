@@ -3,7 +3,6 @@
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.operations import Operation
 from api.responses import JSON
@@ -69,23 +68,18 @@ async def get_project(request: Request) -> Response:
 
 
 PROJECT = PREFIX + "/{org_slug}/{project_slug}"
-routes = [
-    Route(PREFIX, list_projects, methods=["GET"], name="ApiV1ProjectsListProjects"),
-    Route(PREFIX, create_project, methods=["POST"], name="ApiV1ProjectsCreateProject"),
-    Route(PROJECT, get_project, methods=["GET"], name="ApiV1ProjectsOrgSlugProjectSlugGetProject"),
-]
 
 operations = [
     Operation(PREFIX, "get", "ApiV1ProjectsListProjects", "The projects of every organization the API key sees",
-              None, {200: ("Projects", [ProjectSummary])}),
+              None, {200: ("Projects", [ProjectSummary])}, handler=list_projects),
     Operation(PREFIX, "post", "ApiV1ProjectsCreateProject",
               "Create a project (organization_id: the organization's id or slug)", CreateProjectRequest, {
         201: ("The project", ProjectDetail),
         400: ("Invalid, or the slug is taken", None),
         404: ("No organization of that id or slug the API key sees", None),
-    }),
+    }, handler=create_project),
     Operation(PROJECT, "get", "ApiV1ProjectsOrgSlugProjectSlugGetProject", "Get a project", None, {
         200: ("The project", ProjectDetail),
         404: ("Project not found", None),
-    }),
+    }, handler=get_project),
 ]

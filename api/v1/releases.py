@@ -10,7 +10,6 @@ writes a pending deployment — the application's new target — and queues
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.operations import Operation, query_of
 from api.responses import JSON
@@ -135,23 +134,6 @@ async def get_release_log(request: Request) -> Response:
     return JSON(answer.to_wire())
 
 
-routes = [
-    Route(PREFIX + "/{release_id}/detail", get_release, methods=["GET"], name="ApiV1ReleasesReleaseIdDetailGetRelease"),
-    Route(PREFIX + "/{release_id}/log", get_release_log, methods=["GET"], name="ApiV1ReleasesReleaseIdLogGetReleaseLog"),
-    Route(
-        PREFIX + "/{release_id}/deploy",
-        deploy_release,
-        methods=["POST"],
-        name="ApiV1ReleasesReleaseIdDeployDeployRelease",
-    ),
-    Route(
-        PREFIX + "/{application_id}/create",
-        create_release,
-        methods=["POST"],
-        name="ApiV1ReleasesApplicationIdCreateCreateRelease",
-    ),
-    Route(PREFIX + "/{application_id}", list_releases, methods=["GET"], name="ApiV1ReleasesApplicationIdListReleases"),
-]
 
 operations = [
     Operation(PREFIX + "/{release_id}/detail", "get", "ApiV1ReleasesReleaseIdDetailGetRelease",
@@ -159,29 +141,29 @@ operations = [
         200: ("The release", ReleaseDetail),
         400: ("release_id is not a UUID", None),
         404: ("No such release the API key sees", None),
-    }),
+    }, handler=get_release),
     Operation(PREFIX + "/{release_id}/log", "get", "ApiV1ReleasesReleaseIdLogGetReleaseLog", "GetReleaseLog", None, {
         200: ("The release's state and log", ReleaseLogResponse),
         400: ("release_id is not a UUID", None),
         404: ("No such release the API key sees", None),
-    }),
+    }, handler=get_release_log),
     Operation(PREFIX + "/{release_id}/deploy", "post", "ApiV1ReleasesReleaseIdDeployDeployRelease",
               "DeployRelease: a pending deployment, rolled out by the kube-application reconciler", None, {
         201: ("The deployment is queued", ReleaseDeployResponse),
         400: ("release_id is not a UUID, or the release is not built or failed", None),
         404: ("No such release the API key sees", None),
-    }),
+    }, handler=deploy_release, idempotent=True),
     Operation(PREFIX + "/{application_id}/create", "post", "ApiV1ReleasesApplicationIdCreateCreateRelease",
               "CreateRelease: the newest built image with the configuration, process counts, pod classes and "
               "health check as they are now", None, {
         201: ("The release, numbered", ReleaseCreateResponse),
         400: ("application_id is not a UUID, or the application has no built image", None),
         404: ("No such application the API key sees", None),
-    }),
+    }, handler=create_release, idempotent=True),
     Operation(PREFIX + "/{application_id}", "get", "ApiV1ReleasesApplicationIdListReleases",
               "ListReleases, newest first", None, {
         200: ("A page of releases", ReleaseListResponse),
         400: ("application_id is not a UUID, or a bad page", None),
         404: ("No such application the API key sees", None),
-    }, query=query_of(PageQuery)),
+    }, query=query_of(PageQuery), handler=list_releases),
 ]

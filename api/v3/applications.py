@@ -4,11 +4,10 @@ The declarative `PUT` and the dry runs are in `api/v3/plan.py`."""
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.bodies import SKIP_FINAL_SNAPSHOT, parse_body, query_flag
-from api.etags import if_match, precondition_failed
+from api.etags import APPLICATION_TAG, if_match, precondition_failed
 from api.operations import DRY_RUN_QUERY, SKIP_FINAL_SNAPSHOT_QUERY, V3, Operation
 from api.problems import Problem
 from api.responses import JSON
@@ -75,13 +74,6 @@ async def delete_application(request: Request) -> Response:
     return Response(status_code=204)
 
 
-PREFIX = "/api/v3/organizations/{organisation}/applications"
-routes = [
-    Route(PREFIX, create_application, methods=["POST"], name="createApplication"),
-    Route(PREFIX, list_applications, methods=["GET"], name="listApplications"),
-    Route(PREFIX + "/{application}", get_application, methods=["GET"], name="getApplication"),
-    Route(PREFIX + "/{application}", delete_application, methods=["DELETE"], name="deleteApplication"),
-]
 
 operations = [
     Operation(V3, "post", "createApplication", "Create a new application", CreateApplicationRequest, {
@@ -90,17 +82,17 @@ operations = [
         400: ("The request is invalid", None),
         403: ("Application limit reached", LimitReached),
         409: ("The application name is taken", None),
-    }, query=DRY_RUN_QUERY),
+    }, query=DRY_RUN_QUERY, handler=create_application, idempotent=True),
     Operation(V3, "get", "listApplications", "Get all applications for an organisation", None, {
         200: ("A list of applications", [Application]),
-    }, query=SKIP_FINAL_SNAPSHOT_QUERY),
+    }, handler=list_applications),
     Operation(V3 + "/{application}", "get", "getApplication", "Get a single application", None, {
         200: ("The application", Application),
         404: ("The application not found", None),
-    }),
+    }, handler=get_application, tagged=APPLICATION_TAG),
     Operation(V3 + "/{application}", "delete", "deleteApplication",
               "Delete an application (its cloud resources are torn down first)", None, {
         204: ("The application is being deleted", None),
         404: ("The application not found", None),
-    }),
+    }, query=SKIP_FINAL_SNAPSHOT_QUERY, handler=delete_application, if_match=True),
 ]

@@ -4,11 +4,11 @@ import orjson
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.bodies import parse_body
-from api.operations import ENVIRONMENTS, Operation
+from api.etags import ENVIRONMENT_DESIRED_TAG
+from api.operations import ENVIRONMENTS, Operation, declared_query
 from api.problems import Problem, field_errors
 from api.responses import JSON
 from api.v3.environments import ENVIRONMENT_NOT_FOUND, PREFIX, check_spot, store_update
@@ -102,11 +102,16 @@ def _yaml_and_suffix(body: bytes, query_suffix: str | None) -> tuple[str, str | 
     return text, query_suffix or (suffix if isinstance(suffix, str) else None)
 
 
+IMAGE_SUFFIX_QUERY = {
+    "imageSuffix": ("Append to internal images' tags ({containerName}-{suffix}); wins over the body's",
+                    {"type": "string", "pattern": "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"}),
+}
+
 async def validate_compose(request: Request) -> Response:
     """No side effects: translate, validate as `Compose`, answer."""
     await authorised_organisation(request, request.path_params["organisation"])
     try:
-        text, suffix = _yaml_and_suffix(await request.body(), request.query_params.get("imageSuffix"))
+        text, suffix = _yaml_and_suffix(await request.body(), declared_query(request, IMAGE_SUFFIX_QUERY).get("imageSuffix"))
         definition, warnings = translate(text, suffix)
         compose = Compose.model_validate(definition)
     except TranslationError as error:
@@ -119,30 +124,24 @@ async def validate_compose(request: Request) -> Response:
     return JSON(body)
 
 
-routes = [
-    Route(PREFIX + "/{environment}/compose", get_compose, methods=["GET"], name="getEnvironmentCompose"),
-    Route(PREFIX + "/{environment}/compose", patch_compose, methods=["PATCH"], name="patchEnvironmentCompose"),
-    Route("/api/v3/organizations/{organisation}/compose/validate", validate_compose, methods=["POST"],
-          name="validateCompose"),
-]
 
 operations = [
     Operation(ENVIRONMENTS + "/{environment}/compose", "get", "getEnvironmentCompose",
               "Get the compose file for an environment", None, {
         200: ("The compose definition, with the environment's capacity", Compose),
         404: ("The application or environment not found", None),
-    }),
+    }, handler=get_compose, tagged=ENVIRONMENT_DESIRED_TAG),
     Operation(ENVIRONMENTS + "/{environment}/compose", "patch", "patchEnvironmentCompose",
               "Partially update the environment's compose definition", PatchComposeRequest, {
         202: ("Accepted: the full updated compose definition, converging", Compose),
         400: ("Invalid compose definition or validation failed", InvalidCompose),
         404: ("Application or environment not found", None),
         409: ("The environment is being deleted", None),
-    }),
+    }, handler=patch_compose, if_match=True),
     Operation("/api/v3/organizations/{organisation}/compose/validate", "post", "validateCompose",
               "Validate a compose file (no side effects)", ValidateComposeRequest, {
         200: ("Translated and validated: the compose definition and any warnings", ComposeValidated),
         404: ("The organisation not found", None),
         422: ("Invalid YAML input or validation failed", ComposeInvalid),
-    }),
+    }, query=IMAGE_SUFFIX_QUERY, handler=validate_compose),
 ]

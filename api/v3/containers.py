@@ -3,10 +3,10 @@
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.bodies import parse_body
+from api.etags import ENVIRONMENT_DESIRED_TAG
 from api.operations import Operation
 from api.problems import INVALID_BODY, Problem, field_errors
 from api.responses import JSON
@@ -82,21 +82,17 @@ async def update_container(request: Request) -> Response:
 
 
 CONTAINERS = PREFIX + "/{environment}/containers"
-routes = [
-    Route(CONTAINERS, list_containers, methods=["GET"], name="listContainers"),
-    Route(CONTAINERS + "/{container}", update_container, methods=["PUT"], name="updateContainer"),
-]
 
 operations = [
     Operation(CONTAINERS, "get", "listContainers", "Get the containers of an environment", None, {
         200: ("The environment's containers", [Container]),
         404: ("The application or environment not found", None),
-    }),
+    }, handler=list_containers, tagged=ENVIRONMENT_DESIRED_TAG),
     Operation(CONTAINERS + "/{container}", "put", "updateContainer",
               "Replace one container of the environment's compose definition", UpdateContainerRequest, {
         200: ("The container as stored, converging", Container),
         400: ("The container or the resulting compose definition is invalid", None),
         404: ("The application, environment or container not found", None),
         409: ("The environment is being deleted", None),
-    }),
+    }, handler=update_container, if_match=True),
 ]

@@ -7,7 +7,6 @@ logs, not into PostgreSQL.
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.cloud_reads import cloud_reads
@@ -29,14 +28,6 @@ async def get_ecr_login(request: Request) -> Response:
     return JSON(body.to_wire(), headers={"Cache-Control": "no-store"})
 
 
-routes = [
-    Route(
-        "/api/v3/organizations/{organisation}/applications/ecr-login",
-        get_ecr_login,
-        methods=["GET"],
-        name="getEcrLoginCredentials",
-    )
-]
 
 operations = [
     Operation("/api/v3/organizations/{organisation}/applications/ecr-login", "get", "getEcrLoginCredentials",
@@ -44,5 +35,5 @@ operations = [
         200: ("Registry credentials", EcrLoginCredentials),
         404: ("The organisation not found", None),
         503: ("Cloud reads are not configured, or AWS did not answer", None),
-    }),
+    }, handler=get_ecr_login),
 ]

@@ -2,11 +2,10 @@
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.bodies import SKIP_FINAL_SNAPSHOT, parse_body, query_flag
-from api.etags import if_match, precondition_failed, remember_written
+from api.etags import ENVIRONMENT_TAG, if_match, precondition_failed, remember_written
 from api.operations import ENVIRONMENTS, SKIP_FINAL_SNAPSHOT_QUERY, Operation
 from api.problems import INVALID_BODY, Problem
 from api.responses import JSON
@@ -219,41 +218,34 @@ async def delete_environment(request: Request) -> Response:
 
 
 PREFIX = "/api/v3/organizations/{organisation}/applications/{application}/environments"
-routes = [
-    Route(PREFIX, list_environments, methods=["GET"], name="listEnvironments"),
-    Route(PREFIX, create_environment, methods=["POST"], name="createEnvironment"),
-    Route(PREFIX + "/{environment}", get_environment, methods=["GET"], name="getEnvironment"),
-    Route(PREFIX + "/{environment}", update_environment, methods=["PUT"], name="updateEnvironment"),
-    Route(PREFIX + "/{environment}", delete_environment, methods=["DELETE"], name="deleteEnvironment"),
-]
 
 operations = [
     Operation(ENVIRONMENTS, "get", "listEnvironments", "Get all environments for an application", None, {
         200: ("The application's environments, with deployment status", [EnvironmentSummary]),
         404: ("The organisation or application not found", None),
-    }, query=SKIP_FINAL_SNAPSHOT_QUERY),
+    }, handler=list_environments),
     Operation(ENVIRONMENTS, "post", "createEnvironment", "Create a new environment", CreateEnvironmentRequest, {
         201: ("The environment created", EnvironmentResponse),
         400: ("The environment data is invalid", None),
         403: ("Environment limit reached", EnvironmentLimitReached),
         404: ("The organisation or application not found", None),
         409: ("The environment name is taken, or the application is being deleted", None),
-    }),
+    }, handler=create_environment, idempotent=True),
     Operation(ENVIRONMENTS + "/{environment}", "get", "getEnvironment", "Get a single environment", None, {
         200: ("The environment with runtime details", EnvironmentResponse),
         404: ("The environment not found", None),
-    }),
+    }, handler=get_environment, tagged=ENVIRONMENT_TAG),
     Operation(ENVIRONMENTS + "/{environment}", "put", "updateEnvironment",
               "Replace the environment's compose definition (and capacity)", UpdateEnvironmentRequest, {
         202: ("Accepted: the new spec is stored and converging", EnvironmentResponse),
         400: ("Invalid compose definition or validation failed", None),
         404: ("Application or environment not found", None),
         409: ("The environment is being deleted", None),
-    }),
+    }, handler=update_environment, if_match=True),
     Operation(ENVIRONMENTS + "/{environment}", "delete", "deleteEnvironment",
               "Delete an environment (its cloud resources are torn down first)", None, {
         204: ("The environment is being deleted", None),
         404: ("The environment not found", None),
         409: ("The production environment cannot be deleted", None),
-    }),
+    }, query=SKIP_FINAL_SNAPSHOT_QUERY, handler=delete_environment, if_match=True),
 ]

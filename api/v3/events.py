@@ -18,10 +18,9 @@ import orjson
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 
 from api.auth import authorised_organisation
-from api.operations import Operation, query_of
+from api.operations import Operation, declared_query, query_of, wire_names
 from api.problems import Problem, field_errors
 from api.responses import JSON
 from controller.store import events as store
@@ -48,7 +47,7 @@ def _bad_query(field: str, message: str) -> Problem:
 
 def _query(request: Request) -> EventsQuery:
     try:
-        return EventsQuery.model_validate(dict(request.query_params))
+        return EventsQuery.model_validate(dict(declared_query(request, wire_names(EventsQuery))))
     except ValidationError as error:
         errors = [{**e, "pointer": "?" + e["field"]} for e in field_errors(error)]
         raise Problem(400, "Bad Request", INVALID_QUERY, errors=errors) from None
@@ -98,7 +97,7 @@ async def stream_events(request: Request) -> Response:
 
 
 def _last_event_id(request: Request) -> int | None:
-    raw = request.headers.get("last-event-id") or request.query_params.get("lastEventId")
+    raw = request.headers.get("last-event-id") or declared_query(request, ("lastEventId",)).get("lastEventId")
     if raw is None or not raw.strip():
         return None
     try:
@@ -156,12 +155,6 @@ async def _frames(
         feed.unsubscribe(subscription)
 
 
-routes = [
-    Route(ORGANISATION_EVENTS, list_events, methods=["GET"], name="listOrganisationEvents"),
-    Route(ORGANISATION_EVENTS + "/stream", stream_events, methods=["GET"], name="streamOrganisationEvents"),
-    Route(APPLICATION_EVENTS, list_events, methods=["GET"], name="listApplicationEvents"),
-    Route(APPLICATION_EVENTS + "/stream", stream_events, methods=["GET"], name="streamApplicationEvents"),
-]
 
 STREAM_BODY = {"type": "string", "description": "Server-Sent Events: `id: <event id>` and `data: <EventView JSON>` per event"}
 _LIST = {
@@ -172,16 +165,21 @@ _STREAM = {
     200: ("Server-Sent Events; Last-Event-ID resumes after that event", STREAM_BODY),
     400: ("A query parameter or Last-Event-ID is invalid", None),
 }
+# `?lastEventId=` stands in for the Last-Event-ID header where a client cannot set it.
+EVENTS_QUERY = {
+    **query_of(EventsQuery),
+    "lastEventId": ("With a live stream: resume after this event id (as Last-Event-ID does)", {"type": "integer"}),
+}
 _NOT_FOUND = {404: ("The organisation or application not found", None)}
 operations = [
     Operation(ORGANISATION_EVENTS, "get", "listOrganisationEvents",
-              "The organisation's reconcile events (or their live stream)", None, _LIST, query=query_of(EventsQuery)),
+              "The organisation's reconcile events (or their live stream)", None, _LIST, query=EVENTS_QUERY, handler=list_events),
     Operation(ORGANISATION_EVENTS + "/stream", "get", "streamOrganisationEvents",
-              "The organisation's reconcile events as Server-Sent Events", None, _STREAM, query=query_of(EventsQuery)),
+              "The organisation's reconcile events as Server-Sent Events", None, _STREAM, query=EVENTS_QUERY, handler=stream_events),
     Operation(APPLICATION_EVENTS, "get", "listApplicationEvents",
               "The application's reconcile events (or their live stream)", None, {**_LIST, **_NOT_FOUND},
-              query=query_of(EventsQuery)),
+              query=EVENTS_QUERY, handler=list_events),
     Operation(APPLICATION_EVENTS + "/stream", "get", "streamApplicationEvents",
               "The application's reconcile events as Server-Sent Events", None, {**_STREAM, **_NOT_FOUND},
-              query=query_of(EventsQuery)),
+              query=EVENTS_QUERY, handler=stream_events),
 ]

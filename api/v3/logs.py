@@ -3,7 +3,6 @@ CloudWatch Logs as they are now (the one log group berth's task definitions writ
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.cloud_reads import LogQuery, cloud_reads
@@ -48,7 +47,6 @@ async def get_logs(request: Request) -> Response:
     return JSON(EnvironmentLogs(log_events=events, next_token=page.next_token).to_wire())
 
 
-routes = [Route(PREFIX + "/{environment}/logs", get_logs, methods=["GET"], name="getEnvironmentLogs")]
 
 operations = [
     Operation(PREFIX + "/{environment}/logs", "get", "getEnvironmentLogs",
@@ -57,5 +55,5 @@ operations = [
         404: ("The application or environment not found", None),
         422: ("A query parameter is invalid", None),
         503: ("Cloud reads are not configured, or AWS did not answer", None),
-    }, query=query_of(LogsQuery)),
+    }, query=query_of(LogsQuery), handler=get_logs),
 ]

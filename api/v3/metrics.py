@@ -8,7 +8,6 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.cloud_reads import MetricQuery, cloud_reads
@@ -100,7 +99,6 @@ async def get_metrics(request: Request) -> Response:
     return JSON(body.to_wire())
 
 
-routes = [Route(PREFIX + "/{environment}/metrics", get_metrics, methods=["GET"], name="getEnvironmentMetrics")]
 
 operations = [
     Operation(PREFIX + "/{environment}/metrics", "get", "getEnvironmentMetrics",
@@ -109,5 +107,5 @@ operations = [
         404: ("The application or environment not found", None),
         422: ("A query parameter is invalid", None),
         503: ("Cloud reads are not configured, or AWS did not answer", None),
-    }, query=query_of(MetricsQuery)),
+    }, query=query_of(MetricsQuery), handler=get_metrics),
 ]

@@ -6,7 +6,6 @@ same statement, and poke the notifier; the reconcilers do the rest.
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.bodies import parse_body
@@ -58,23 +57,18 @@ async def put_drift_policy(request: Request) -> Response:
     return JSON({"application": application, "policy": wanted.policy.value, "environments": outcome.environments})
 
 
-routes = [
-    Route(PREFIX + "/reconcile", reconcile, methods=["POST"], name="reconcileApplication"),
-    Route(PREFIX + "/drift-policy", get_drift_policy, methods=["GET"], name="getDriftPolicy"),
-    Route(PREFIX + "/drift-policy", put_drift_policy, methods=["PUT"], name="putDriftPolicy"),
-]
 
 _NOT_FOUND = {404: ("The application not found", None)}
 operations = [
     Operation(PREFIX + "/reconcile", "post", "reconcileApplication",
               "Queue an immediate pass of every reconciler of every environment of the application", None,
-              {202: ("Queued", ReconcileAccepted), **_NOT_FOUND}),
+              {202: ("Queued", ReconcileAccepted), **_NOT_FOUND}, handler=reconcile),
     Operation(PREFIX + "/drift-policy", "get", "getDriftPolicy",
               "What a resync does about out-of-band changes: correct (default) or report", None,
-              {200: ("The policy", DriftPolicyView), **_NOT_FOUND}),
+              {200: ("The policy", DriftPolicyView), **_NOT_FOUND}, handler=get_drift_policy),
     Operation(PREFIX + "/drift-policy", "put", "putDriftPolicy",
               "Set the drift policy of every environment of the application", DriftPolicyRequest,
               {200: ("Stored; the environments' reconcilers are queued", DriftPolicyView),
                400: ("The body is invalid", None), **_NOT_FOUND,
-               409: ("The application is being deleted", None)}),
+               409: ("The application is being deleted", None)}, handler=put_drift_policy),
 ]

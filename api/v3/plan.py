@@ -17,7 +17,6 @@ the name is taken) so that a pipeline learns of them before it applies.
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.bodies import parse_body, query_flag
@@ -138,11 +137,6 @@ async def plan_application(request: Request) -> Response:
     return await dry_run(request, organisation.id, await named_body(request), create=False)
 
 
-PREFIX = "/api/v3/organizations/{organisation}/applications"
-routes = [
-    Route(PREFIX + "/{application}", apply_application, methods=["PUT"], name="applyApplication"),
-    Route(PREFIX + "/{application}/plan", plan_application, methods=["POST"], name="planApplication"),
-]
 
 operations = [
     Operation(V3 + "/{application}", "put", "applyApplication",
@@ -153,7 +147,7 @@ operations = [
         400: ("The request is invalid, or appName differs from the path's", None),
         403: ("Application limit reached", LimitReached),
         409: ("The application is being deleted", None),
-    }, query=DRY_RUN_QUERY),
+    }, query=DRY_RUN_QUERY, handler=apply_application, if_match=True),
     Operation(V3 + "/{application}/plan", "post", "planApplication",
               "The field-level changes a PUT of this body would make, and their effects; writes nothing",
               ApplyApplicationRequest, {
@@ -161,5 +155,5 @@ operations = [
         400: ("The request is invalid, or appName differs from the path's", None),
         403: ("Application limit reached (the application does not exist yet)", LimitReached),
         409: ("The application is being deleted", None),
-    }),
+    }, handler=plan_application),
 ]

@@ -6,14 +6,16 @@ through the environment update step (`store_update`); the `ecs-autoscaling` reco
 makes them real. A policy's `policyArn` (berth's addition) shows once it has.
 """
 
-from pydantic import ValidationError
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.bodies import parse_body
-from api.operations import Operation, query_of
+from api.etags import ENVIRONMENT_TAG
+from api.operations import Operation, declared_query, query_of, wire_names
 from api.problems import INVALID_BODY, Problem, field_errors
 from api.responses import JSON
 from api.v3.environments import ENVIRONMENT_NOT_FOUND, PREFIX, store_update
@@ -21,6 +23,7 @@ from controller.store.scaling import scaling_policies
 from schemas.desired import EnvironmentSpec
 from schemas.v3.scaling import (
     GetScalingPolicyResponse,
+    PolicyNameQuery,
     ScalingPolicy,
     ScalingPolicyListResponse,
     ScalingPolicyQuery,
@@ -30,14 +33,16 @@ from schemas.v3.scaling import (
     upserted,
 )
 
+Q = TypeVar("Q", bound=BaseModel)
 INVALID_QUERY = "The query parameters are invalid."
 PATH = PREFIX + "/{environment}/scaling-policies"
 
 
-def _query(request: Request) -> ScalingPolicyQuery:
-    """`?metric=` and `?policyName=`, or a 400 naming the bad one (`pointer`: `?name`)."""
+def _query(request: Request, model: type[Q] = ScalingPolicyQuery) -> Q:
+    """`?metric=` and `?policyName=` (as `model` reads them), or a 400 naming the bad one
+    (`pointer`: `?name`)."""
     try:
-        return ScalingPolicyQuery.model_validate(dict(request.query_params))
+        return model.model_validate(dict(declared_query(request, wire_names(model))))
     except ValidationError as error:
         errors = [{**e, "pointer": "?" + e["field"]} for e in field_errors(error)]
         raise Problem(400, "Bad Request", INVALID_QUERY, errors=errors) from None
@@ -83,7 +88,7 @@ async def list_scaling_policies(request: Request) -> Response:
 
 async def upsert_scaling_policy(request: Request) -> Response:
     organisation = await authorised_organisation(request, request.path_params["organisation"])
-    query = _query(request)
+    query = _query(request, PolicyNameQuery)
     policy = _policy(await parse_body(request, SetScalingPolicyRequest), query.policy_name)
 
     def make_spec(stored: dict) -> dict:
@@ -112,28 +117,23 @@ async def delete_scaling_policy(request: Request) -> Response:
     return Response(status_code=204)
 
 
-routes = [
-    Route(PATH, list_scaling_policies, methods=["GET"], name="listScalingPolicies"),
-    Route(PATH, upsert_scaling_policy, methods=["PUT"], name="upsertScalingPolicy"),
-    Route(PATH, delete_scaling_policy, methods=["DELETE"], name="deleteScalingPolicy"),
-]
 
 operations = [
     Operation(PATH, "get", "listScalingPolicies", "List Scaling Policies", None, {
         200: ("List of scaling policies for the environment", ScalingPolicyListResponse),
         400: ("A query parameter is invalid", None),
         404: ("The application or environment not found", None),
-    }, query=query_of(ScalingPolicyQuery)),
+    }, query=query_of(ScalingPolicyQuery), handler=list_scaling_policies, tagged=ENVIRONMENT_TAG),
     Operation(PATH, "put", "upsertScalingPolicy", "Upsert Scaling Policy", SetScalingPolicyRequest, {
         200: ("Scaling policy created or updated successfully", GetScalingPolicyResponse),
         400: ("The policy is invalid", None),
         404: ("The application or environment not found", None),
         409: ("The environment is being deleted", None),
-    }, query={"policyName": query_of(ScalingPolicyQuery)["policyName"]}),
+    }, query=query_of(PolicyNameQuery), handler=upsert_scaling_policy, if_match=True),
     Operation(PATH, "delete", "deleteScalingPolicy", "Delete Scaling Policy", None, {
         204: ("Scaling policy deleted successfully", None),
         400: ("A query parameter is invalid", None),
         404: ("The application or environment not found", None),
         409: ("The environment is being deleted", None),
-    }, query=query_of(ScalingPolicyQuery)),
+    }, query=query_of(ScalingPolicyQuery), handler=delete_scaling_policy, if_match=True),
 ]

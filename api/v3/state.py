@@ -2,7 +2,6 @@
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.bodies import parse_body
@@ -33,9 +32,6 @@ async def update_environment_state(request: Request) -> Response:
     return Response(status_code=204)
 
 
-routes = [
-    Route(PREFIX + "/{environment}/state", update_environment_state, methods=["PUT"], name="updateEnvironmentState"),
-]
 
 operations = [
     Operation(PREFIX + "/{environment}/state", "put", "updateEnvironmentState",
@@ -44,5 +40,5 @@ operations = [
         400: ("The environment data is invalid", None),
         404: ("The application or environment not found", None),
         409: ("The environment is being deleted, or is stopped (restart, redeploy)", None),
-    }),
+    }, handler=update_environment_state, if_match=True),
 ]

@@ -8,10 +8,10 @@ route's, so the routes share their parameter names (and `store_update`).
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from api.auth import authorised_organisation
 from api.bodies import parse_body
+from api.etags import ENVIRONMENT_DESIRED_TAG
 from api.operations import Operation
 from api.problems import INVALID_BODY, Problem
 from api.responses import JSON
@@ -121,35 +121,29 @@ async def delete_variable(request: Request) -> Response:
 
 
 VARIABLES = PREFIX + "/{environment}/variables"
-routes = [
-    Route(VARIABLES, list_variables, methods=["GET"], name="listEnvironmentVariables"),
-    Route(VARIABLES, bulk_set_variables, methods=["PUT"], name="bulkSetEnvironmentVariables"),
-    Route(VARIABLES + "/{variable}", update_variable, methods=["PUT"], name="updateEnvironmentVariable"),
-    Route(VARIABLES + "/{variable}", delete_variable, methods=["DELETE"], name="deleteEnvironmentVariable"),
-]
 
 operations = [
     Operation(VARIABLES, "get", "listEnvironmentVariables", "Get the environment's variables", None, {
         200: ("Name → value", {"type": "object", "additionalProperties": {"type": "string"}}),
         404: ("The application or environment not found", None),
-    }),
+    }, handler=list_variables, tagged=ENVIRONMENT_DESIRED_TAG),
     Operation(VARIABLES, "put", "bulkSetEnvironmentVariables", "Replace all of the environment's variables",
               BulkSetVariablesRequest, {
         200: ("Name → value, as stored", {"type": "object", "additionalProperties": {"type": "string"}}),
         400: ("A variable is invalid", None),
         404: ("The application or environment not found", None),
         409: ("The environment is being deleted", None),
-    }),
+    }, handler=bulk_set_variables, if_match=True),
     Operation(VARIABLES + "/{variable}", "put", "updateEnvironmentVariable", "Set one variable",
               UpdateVariableRequest, {
         200: ("The variable as stored", Variable),
         400: ("The variable is invalid", None),
         404: ("The application or environment not found", None),
         409: ("The environment is being deleted", None),
-    }),
+    }, handler=update_variable, if_match=True),
     Operation(VARIABLES + "/{variable}", "delete", "deleteEnvironmentVariable", "Delete one variable", None, {
         204: ("The variable deleted", None),
         404: ("The application, environment or variable not found", None),
         409: ("The environment is being deleted", None),
-    }),
+    }, handler=delete_variable, if_match=True),
 ]

@@ -121,6 +121,12 @@ class ScalingPolicyQuery(CamelModel):
     policy_name: PolicyName | None = None
 
 
+class PolicyNameQuery(CamelModel):
+    """The PUT's query: `?policyName=`, the policy it names (else the metric's default)."""
+
+    policy_name: PolicyName | None = None
+
+
 class GetScalingPolicyResponse(CamelModel):
     """`GetScalingPolicyResponse`, plus berth's `policyArn`: the policy's ARN once the
     reconciler has put it on AWS (left out until then)."""
