@@ -3,7 +3,7 @@
 These are the one place the API reads the cloud rather than PostgreSQL: logs, metric
 datapoints and short-lived registry passwords live only there, and copying them into
 the database would only make them stale (and, for passwords, would store a secret).
-The API sees them through these small ports; `controller.cloud_reads` implements them
+The API sees them through these small ports; `controller.cloud.reads` implements them
 with AWS, and `create_app(…, cloud=…)` is given a factory that opens them for the
 lifetime of the app.
 """

@@ -8,7 +8,7 @@ callers that want the API alone.
 import os
 
 from api.app import create_app
-from controller.cloud_reads import aws_cloud_reads
+from controller.cloud.reads import aws_cloud_reads
 from controller.logging import configure
 from controller.settings import Settings
 

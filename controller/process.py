@@ -4,9 +4,9 @@ import asyncio
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 
-from controller.aws_metrics import count_calls
-from controller.heartbeat import heartbeat, process_name, share_limits
-from controller.housekeeping import Retention, keep_house
+from controller.runtime.aws_metrics import count_calls
+from controller.runtime.heartbeat import heartbeat, process_name, share_limits
+from controller.runtime.housekeeping import Retention, keep_house
 from controller.runtime.metrics import serve_metrics
 from controller.runtime.settings import RuntimeSettings
 from controller.runtime.worker import Worker

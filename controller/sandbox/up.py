@@ -9,7 +9,7 @@ import asyncpg
 import structlog
 
 from api.app import create_app
-from controller.cloud_reads import aws_cloud_reads
+from controller.cloud.reads import aws_cloud_reads
 from controller.database import resolve_dsn
 from controller.process import run_controller
 from controller.sandbox.aws import aws_is_configured, start_simulated_aws

@@ -11,7 +11,7 @@ import pytest
 from botocore.config import Config
 
 from api.app import create_app
-from controller.cloud_reads import AwsCloudReads
+from controller.cloud.reads import AwsCloudReads
 from controller.store.organisations import add_token, create_organisation, new_token
 from reconcilers.aws.config import AwsConfig
 from tests.api.conftest import Tenant

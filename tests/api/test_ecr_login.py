@@ -10,8 +10,8 @@ import structlog
 from botocore.exceptions import ClientError
 
 from api.cloud_reads import CloudUnavailable, RegistryCredentials
-from controller.cloud_reads import AwsCloudReads
-from controller.registry_login import AwsRegistryLogin, repository_policy
+from controller.cloud.reads import AwsCloudReads
+from controller.cloud.registry_login import AwsRegistryLogin, repository_policy
 from tests.api.cloud import *  # noqa: F403 (fixtures)
 
 ACCOUNT = "123456789012"

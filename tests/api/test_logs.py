@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from api.cloud_reads import LogQuery
-from controller.cloud_reads import AwsLogReader
+from controller.cloud.reads import AwsLogReader
 from tests.api.cloud import *  # noqa: F403 (fixtures)
 
 GROUP = "/berth/acme/shop/production"
@@ -177,7 +177,7 @@ async def test_what_aws_refuses_is_a_422_and_an_unreachable_aws_a_503(pool, data
     import dataclasses
 
     from api.app import create_app
-    from controller.cloud_reads import AwsCloudReads
+    from controller.cloud.reads import AwsCloudReads
     from tests.api.cloud import _tenant
     from tests.serving import serve
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from api.cloud_reads import MetricQuery
-from controller.cloud_reads import AwsMetricReader
+from controller.cloud.reads import AwsMetricReader
 from tests.api.cloud import *  # noqa: F403 (fixtures)
 
 CLUSTER = "berth"

@@ -1,10 +1,10 @@
-"""Controller processes sharing one database share AWS's limits (controller/heartbeat.py):
+"""Controller processes sharing one database share AWS's limits (controller/runtime/heartbeat.py):
 each live process's limiter gets 1 / (live processes); a process that leaves gives its
 share back, and one that died is ignored once its row is stale."""
 
 import asyncio
 
-from controller.heartbeat import LIVE_BEATS, beat, heartbeat, share_limits
+from controller.runtime.heartbeat import LIVE_BEATS, beat, heartbeat, share_limits
 from reconcilers.aws.rate_limits import ClientRateLimiter
 from tests.controller.support import wait_until
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from controller.housekeeping import Retention, keep_house, prune_once
+from controller.runtime.housekeeping import Retention, keep_house, prune_once
 from controller.store.organisations import create_organisation
 from controller.store.retention import prune_events
 

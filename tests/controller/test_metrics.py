@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from controller.aws_metrics import count_calls, outcome
+from controller.runtime.aws_metrics import count_calls, outcome
 from controller.runtime.metrics import MetricsListener, serve_metrics
 from reconcilers.aws.clients import AwsClients
 from reconcilers.aws.config import AwsConfig
@@ -151,7 +151,7 @@ def test_outcomes(response, caught, expected):
 
 
 async def test_aws_calls_are_counted_by_service_operation_and_outcome(moto_server):
-    from controller.aws_metrics import AWS_CALLS
+    from controller.runtime.aws_metrics import AWS_CALLS
 
     def count(service, operation, result):
         return AWS_CALLS.labels(service, operation, result)._value.get()

@@ -56,7 +56,7 @@ FILE_RECEIVERS = {
 
 # Where the controller process's AWS calls live, and the API process's (cloud reads).
 CONTROLLER_CODE = ("reconcilers",)
-API_CODE = ("controller/cloud_reads.py", "controller/registry_login.py")
+API_CODE = ("controller/cloud/reads.py", "controller/cloud/registry_login.py")
 # The sandbox and the benchmarks drive a simulated AWS; they never run in production.
 NOT_DEPLOYED = ("controller/sandbox", "controller/bench")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.registry_login import REPOSITORY_ACTIONS
+from controller.cloud.registry_login import REPOSITORY_ACTIONS
 from tests.deploy.aws_operations import API_CODE, CONTROLLER_CODE, ROOT, Operation, operations
 
 IAM = ROOT / "deploy" / "iam"

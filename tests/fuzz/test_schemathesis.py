@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from controller.cloud_reads import AwsCloudReads
+from controller.cloud.reads import AwsCloudReads
 from controller.store.organisations import add_token, create_organisation, new_token
 from controller.store.v1.sealing import new_key
 from reconcilers.aws.config import AwsConfig

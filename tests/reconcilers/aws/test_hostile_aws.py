@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError, ConnectionClosedError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from controller.aws_metrics import AWS_CALLS, count_calls
+from controller.runtime.aws_metrics import AWS_CALLS, count_calls
 from controller.bench.aws_limits import Call, HostileAws
 from reconcilers.aws import calls
 from reconcilers.aws.clients import AwsClients

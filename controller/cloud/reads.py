@@ -19,8 +19,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from api.cloud_reads import LogLine, LogPage, LogQuery, MetricPoints, MetricQuery
-from controller.cloud_failures import FAILURES, TRANSPORT_ERRORS, error_code, failure
-from controller.registry_login import AwsRegistryLogin
+from controller.cloud.failures import FAILURES, TRANSPORT_ERRORS, error_code, failure
+from controller.cloud.registry_login import AwsRegistryLogin
 from reconcilers.aws.config import AwsConfig
 
 SDK_ATTEMPTS = 3
@@ -123,7 +123,7 @@ class AwsCloudReads:
     """`async with AwsCloudReads(config) as reads:` — `reads.logs`, `reads.metrics`, `reads.registry`.
 
     `ecr_login_role_arn` (BERTH_ECR_LOGIN_ROLE_ARN): registry logins go through that role,
-    narrowed to the organisation's repository (`controller.registry_login`)."""
+    narrowed to the organisation's repository (`controller.cloud.registry_login`)."""
 
     logs: AwsLogReader
     metrics: AwsMetricReader

@@ -21,7 +21,7 @@ from typing import Any
 import structlog
 
 from api.cloud_reads import CloudUnavailable, RegistryCredentials
-from controller.cloud_failures import FAILURES, failure
+from controller.cloud.failures import FAILURES, failure
 
 log = structlog.get_logger("berth.cloud_reads")
 
