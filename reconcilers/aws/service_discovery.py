@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from reconcilers.aws.calls import call, call_unless_absent, error_code
-from reconcilers.aws.environment_network_plan import DISCOVERY_TTL, ObservedDiscovery
+from reconcilers.aws.environment_network.plan import DISCOVERY_TTL, ObservedDiscovery
 from reconcilers.results import PermanentError
 
 PRIVATE_DNS = "DNS_PRIVATE"

@@ -51,7 +51,7 @@ RECEIVERS = {
 
 # Generic receiver names, resolved per file: (path, receiver) -> service.
 FILE_RECEIVERS = {
-    ("reconcilers/aws/database_secret.py", "client"): "secretsmanager",
+    ("reconcilers/aws/database/secret.py", "client"): "secretsmanager",
 }
 
 # Where the controller process's AWS calls live, and the API process's (cloud reads).

@@ -5,7 +5,7 @@ from dataclasses import replace
 from typing import Any
 
 from reconcilers.aws.database import DatabaseReconciler
-from reconcilers.aws.database_names import connection_secret_name, instance_identifier
+from reconcilers.aws.database.names import connection_secret_name, instance_identifier
 from reconcilers.ports import EnvironmentRecord, StatusUpdate
 from reconcilers.results import Done, RequeueAfter
 from schemas.v3.applications import DatabaseRequest

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from reconcilers.aws.database_plan import fields_digest
+from reconcilers.aws.database.plan import fields_digest
 from reconcilers.results import Done, RequeueAfter
 from schemas.status import ConditionType
 from tests.fakes.aws import RecordingClients

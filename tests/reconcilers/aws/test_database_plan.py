@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconcilers.aws.database_plan import (
+from reconcilers.aws.database.plan import (
     AuthorizeIngress,
     ClearPasswordPending,
     CreateInstance,
@@ -31,7 +31,7 @@ from reconcilers.aws.database_plan import (
     connection_fields,
     plan_database,
 )
-from reconcilers.aws.database_status import is_ready
+from reconcilers.aws.database.status import is_ready
 
 OWNER = "00000000-0000-4000-8000-0000000000e1"
 DESIRED = DesiredDatabase(

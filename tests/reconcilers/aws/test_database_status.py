@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconcilers.aws.database_names import ENGINES, final_snapshot_identifier, instance_identifier
-from reconcilers.aws.database_observe import instance_from_description
-from reconcilers.aws.database_plan import Refusal
-from reconcilers.aws.database_status import conditions, judge, outputs
+from reconcilers.aws.database.names import ENGINES, final_snapshot_identifier, instance_identifier
+from reconcilers.aws.database.observe import instance_from_description
+from reconcilers.aws.database.plan import Refusal
+from reconcilers.aws.database.status import conditions, judge, outputs
 from schemas.status import ConditionType
 from tests.reconcilers.aws.factories import environment
 from tests.reconcilers.aws.test_database_plan import CONVERGED, DESIRED, INSTANCE

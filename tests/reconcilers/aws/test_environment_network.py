@@ -7,12 +7,14 @@ from uuid import UUID
 import pytest
 from botocore.exceptions import ClientError
 
-from reconcilers.aws.environment_network import KIND, EnvironmentNetworkReconciler
+from reconcilers.aws.environment_network import EnvironmentNetworkReconciler
 from reconcilers.results import Done, Forget, RequeueAfter
+from schemas.kinds import Kind
 from schemas.status import ConditionType
 from tests.fakes.aws import CrashAfter, RecordingClients
 from tests.reconcilers.aws.factories import APPLICATION_ID, ENVIRONMENT_ID, environment, web_container
 
+KIND = Kind.ENVIRONMENT_NETWORK
 STAGING_ID = UUID("00000000-0000-4000-8000-0000000000e2")
 APP_GROUP = f"berth-app-{APPLICATION_ID}"
 

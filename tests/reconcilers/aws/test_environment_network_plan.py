@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconcilers.aws.environment_network_plan import (
+from reconcilers.aws.environment_network.plan import (
     AuthorizeIngress,
     CreateDiscovery,
     CreateGroup,
@@ -25,7 +25,7 @@ from reconcilers.aws.environment_network_plan import (
     releasable,
     scope_key,
 )
-from reconcilers.aws.environment_network_rules import (
+from reconcilers.aws.environment_network.rules import (
     ANYWHERE,
     SELF_RULE,
     Rule,

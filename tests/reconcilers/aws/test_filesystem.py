@@ -5,16 +5,18 @@ from dataclasses import replace
 
 import pytest
 
-from reconcilers.aws.filesystem import KIND, FilesystemReconciler
-from reconcilers.aws.filesystem_plan import NFS_PORT, creation_token, root_directory
+from reconcilers.aws.filesystem import FilesystemReconciler
+from reconcilers.aws.filesystem.plan import NFS_PORT, creation_token, root_directory
 from reconcilers.ports import StatusUpdate
 from reconcilers.results import Done, Forget, RequeueAfter
+from schemas.kinds import Kind
 from schemas.status import Condition, ConditionType
 from schemas.v3.applications import FilesystemRequest
 from tests.fakes.aws import CrashAfter, RecordingClients
 from tests.reconcilers.aws.factories import ENVIRONMENT_ID, environment
 
 KEY = str(ENVIRONMENT_ID)
+KIND = Kind.EFS_FILESYSTEM
 FINALIZERS = ("ecs-environment", "environment-network", "ecs-autoscaling", KIND)
 
 

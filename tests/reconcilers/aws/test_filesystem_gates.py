@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from reconcilers.aws.filesystem import wants_filesystem
+from reconcilers.aws.filesystem.reconciler import wants_filesystem
 from reconcilers.aws.workload_release import workload_may_use
-from reconcilers.aws.filesystem_apply import access_point_token
+from reconcilers.aws.filesystem.apply import access_point_token
 from reconcilers.ports import StatusUpdate
 from schemas.status import Condition, ConditionType
 from schemas.v3.applications import FilesystemRequest

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconcilers.aws.filesystem_plan import (
+from reconcilers.aws.filesystem.plan import (
     AVAILABLE,
     AuthorizeIngress,
     CreateAccessPoint,

@@ -25,13 +25,13 @@ from uuid import UUID
 
 from reconcilers.aws.batched_describes import BATCHED_PASSES_IN_FLIGHT, SecurityGroupsByName
 from reconcilers.aws.drift import Drift, corrects, is_resync
-from reconcilers.aws.environment_network_drift import network_drifts
-from reconcilers.aws.environment_network_apply import (
+from reconcilers.aws.environment_network.drift import network_drifts
+from reconcilers.aws.environment_network.apply import (
     DISCOVERY_DELETED,
     NetworkTarget,
     apply_network_action,
 )
-from reconcilers.aws.environment_network_plan import (
+from reconcilers.aws.environment_network.plan import (
     SHARED,
     DesiredNetwork,
     ObservedNetwork,
@@ -42,7 +42,7 @@ from reconcilers.aws.environment_network_plan import (
     plan_environment_network,
     releasable,
 )
-from reconcilers.aws.environment_network_status import (
+from reconcilers.aws.environment_network.status import (
     RELEASING,
     Judgement,
     NetworkFindings,

@@ -13,7 +13,7 @@ from typing import Any
 
 from reconcilers.aws.batched_describes import InterfaceGroups, SecurityGroupsByName
 from reconcilers.aws.calls import call, call_unless_absent
-from reconcilers.aws.filesystem_plan import (
+from reconcilers.aws.filesystem.plan import (
     AVAILABLE,
     FilesystemObservation,
     IngressRule,

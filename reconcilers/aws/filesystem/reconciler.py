@@ -21,12 +21,12 @@ from uuid import UUID
 
 from botocore.exceptions import ClientError
 
-from reconcilers.aws import filesystem_status as status
+from reconcilers.aws.filesystem import status
 from reconcilers.aws.batched_describes import InterfaceGroups, SecurityGroupsByName
 from reconcilers.aws.calls import error_code
-from reconcilers.aws.filesystem_apply import apply_action
-from reconcilers.aws.filesystem_observe import observe_filesystem
-from reconcilers.aws.filesystem_plan import (
+from reconcilers.aws.filesystem.apply import apply_action
+from reconcilers.aws.filesystem.observe import observe_filesystem
+from reconcilers.aws.filesystem.plan import (
     AVAILABLE,
     DesiredFilesystem,
     FilesystemObservation,

@@ -15,8 +15,8 @@ from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 from reconcilers.aws.calls import call, call_unless_absent
-from reconcilers.aws.filesystem_observe import GROUP_GONE, ip_permission
-from reconcilers.aws.filesystem_plan import (
+from reconcilers.aws.filesystem.observe import GROUP_GONE, ip_permission
+from reconcilers.aws.filesystem.plan import (
     NFS_PORT,
     PERFORMANCE_MODE,
     POSIX_GID,

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from reconcilers.aws.environment_network_plan import DesiredNetwork, ObservedNetwork
-from reconcilers.aws.environment_network_rules import Rule
+from reconcilers.aws.environment_network.plan import DesiredNetwork, ObservedNetwork
+from reconcilers.aws.environment_network.rules import Rule
 from schemas.status import Condition, Judgement, judged_conditions
 
 AS_DESIRED: Judgement = (False, "AsDesired", "")

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from uuid import NAMESPACE_URL, uuid5
 
-from reconcilers.aws.environment_network_rules import SELF_RULE, Rule, ingress_rules
+from reconcilers.aws.environment_network.rules import SELF_RULE, Rule, ingress_rules
 from reconcilers.ports import EnvironmentRecord
 from schemas.v3.applications import PRODUCTION
 from schemas.v3.compose import Compose

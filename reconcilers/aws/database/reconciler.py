@@ -19,19 +19,19 @@ from uuid import UUID
 
 from reconcilers.aws.batched_describes import DbInstances, SecurityGroupsByName
 from reconcilers.aws.config import AwsConfig
-from reconcilers.aws.database_apply import DatabaseApplier
-from reconcilers.aws.database_names import (
+from reconcilers.aws.database.apply import DatabaseApplier
+from reconcilers.aws.database.names import (
     ENGINES,
     connection_secret_name,
     instance_identifier,
 )
-from reconcilers.aws.database_observe import observe_database
-from reconcilers.aws.database_plan import (
+from reconcilers.aws.database.observe import observe_database
+from reconcilers.aws.database.plan import (
     DatabaseObservation,
     DesiredDatabase,
     plan_database,
 )
-from reconcilers.aws.database_status import (
+from reconcilers.aws.database.status import (
     Verdict,
     conditions,
     is_ready,
@@ -39,7 +39,7 @@ from reconcilers.aws.database_status import (
     known_secret,
     outputs,
 )
-from reconcilers.aws.database_teardown import DatabaseTargets, tear_down
+from reconcilers.aws.database.teardown import DatabaseTargets, tear_down
 from reconcilers.aws.naming import ownership_tags
 from reconcilers.aws.workload_release import WORKLOAD_KIND, workload_may_use
 from reconcilers.ports import EnvironmentRecord, ReconcileContext, StatusUpdate

@@ -10,7 +10,7 @@ from typing import Any
 
 from reconcilers.aws.batched_describes import DbInstances, SecurityGroupsByName
 from reconcilers.aws.calls import call, call_unless_absent
-from reconcilers.aws.database_plan import (
+from reconcilers.aws.database.plan import (
     DatabaseObservation,
     DesiredDatabase,
     ObservedInstance,
@@ -18,7 +18,7 @@ from reconcilers.aws.database_plan import (
     ObservedSubnetGroup,
     Permission,
 )
-from reconcilers.aws.database_secret import observe_secret
+from reconcilers.aws.database.secret import observe_secret
 from reconcilers.aws.naming import ENVIRONMENT_ID_KEY
 
 INSTANCE_ABSENT = ("DBInstanceNotFound", "DBInstanceNotFoundFault")

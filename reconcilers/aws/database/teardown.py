@@ -16,16 +16,16 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from reconcilers.aws.calls import call_unless_absent, error_code
-from reconcilers.aws.database_names import final_snapshot_identifier
-from reconcilers.aws.database_observe import (
+from reconcilers.aws.database.names import final_snapshot_identifier
+from reconcilers.aws.database.observe import (
     INSTANCE_ABSENT,
     SUBNET_GROUP_ABSENT,
     ip_permissions,
     observe_instance,
     observe_security_group,
 )
-from reconcilers.aws.database_plan import DELETING, SecretState
-from reconcilers.aws.database_secret import delete_secret, observe_secret
+from reconcilers.aws.database.plan import DELETING, SecretState
+from reconcilers.aws.database.secret import delete_secret, observe_secret
 
 NOT_YET = frozenset({"InvalidDBInstanceState", "InvalidDBInstanceStateFault", "DependencyViolation"})
 GROUP_ABSENT = ("InvalidGroup.NotFound",)

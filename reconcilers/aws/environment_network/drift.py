@@ -4,7 +4,7 @@ no rule is spelled out, the event says where to look)."""
 from collections import defaultdict
 
 from reconcilers.aws.drift import Drift
-from reconcilers.aws.environment_network_plan import (
+from reconcilers.aws.environment_network.plan import (
     AuthorizeIngress,
     CreateDiscovery,
     CreateGroup,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from reconcilers.aws.database_plan import (
+from reconcilers.aws.database.plan import (
     SERVING_STATES,
     DatabaseObservation,
     DesiredDatabase,

@@ -10,10 +10,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from reconcilers.aws import database_secret
+from reconcilers.aws.database import secret as database_secret
 from reconcilers.aws.calls import call, error_code
-from reconcilers.aws.database_observe import ip_permissions
-from reconcilers.aws.database_plan import (
+from reconcilers.aws.database.observe import ip_permissions
+from reconcilers.aws.database.plan import (
     AuthorizeIngress,
     ClearPasswordPending,
     CreateInstance,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from reconcilers.aws.database_names import DATABASE_NAME, MASTER_USERNAME
+from reconcilers.aws.database.names import DATABASE_NAME, MASTER_USERNAME
 
 SERVING_STATES = frozenset({"available", "backing-up", "modifying", "storage-optimization"})
 MODIFIABLE = "available"

@@ -24,7 +24,7 @@ from uuid import NAMESPACE_URL, uuid5
 from botocore.exceptions import ClientError
 
 from reconcilers.aws.calls import call, call_unless_absent, error_code
-from reconcilers.aws.database_plan import ObservedSecret, SecretState
+from reconcilers.aws.database.plan import ObservedSecret, SecretState
 
 PASSWORD_LENGTH = 32  # within both engines' limits (MySQL 41, PostgreSQL 128)
 # RDS refuses `/`, `"`, `@` and spaces in a master password; letters and digits are safe everywhere.

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from reconcilers.aws.environment_network_plan import (
+from reconcilers.aws.environment_network.plan import (
     NAMESPACE_DESCRIPTION,
     AuthorizeIngress,
     CreateDiscovery,
@@ -15,7 +15,7 @@ from reconcilers.aws.environment_network_plan import (
     RevokeIngress,
     UpdateDiscoveryDns,
 )
-from reconcilers.aws.environment_network_status import describe_rules
+from reconcilers.aws.environment_network.status import describe_rules
 from reconcilers.aws.naming import MANAGED_BY, MANAGED_BY_KEY, ownership_tags
 from reconcilers.aws.security_groups import authorize_ingress, create_group, revoke_ingress
 from reconcilers.aws.service_discovery import (
