@@ -12,8 +12,9 @@ from controller.runtime.settings import RuntimeSettings
 from controller.runtime.worker import Worker
 from controller.store.pool import create_pool
 from controller.store.queue import WorkQueue
-from reconcilers.aws import NETWORK_KEY, NETWORK_KIND, AwsClients, AwsConfig, aws_reconcilers
+from reconcilers.aws import AwsClients, AwsConfig, aws_reconcilers
 from reconcilers.kube import KubeConfig, kube_api_client, kube_reconcilers
+from schemas.kinds import SHARED_KEY, Kind
 
 
 async def run_controller(
@@ -29,7 +30,7 @@ async def run_controller(
     pool = await create_pool(dsn, min_size=2, max_size=runtime.concurrency * 2 + 4)
     try:
         async with AwsClients(config, on_client=count_calls) as clients, AsyncExitStack() as stack:
-            await WorkQueue(pool).ensure(NETWORK_KIND, NETWORK_KEY)
+            await WorkQueue(pool).ensure(Kind.AWS_NETWORK, SHARED_KEY)
             reconcilers = aws_reconcilers(clients, config)
             if kube.enabled:  # a kubeconfig or the in-cluster service account: the v1 platform
                 api_client = await stack.enter_async_context(kube_api_client(kube))

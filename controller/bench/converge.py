@@ -49,10 +49,11 @@ from controller.runtime.worker import Worker
 from controller.settings import Settings
 from controller.store.pool import DATABASE_ERRORS, create_pool
 from controller.store.queue import WorkQueue
-from reconcilers.aws import NETWORK_KEY, NETWORK_KIND, AwsClients, aws_reconcilers
+from reconcilers.aws import AwsClients, aws_reconcilers
 from reconcilers.aws.rate_limits import DEFAULT_RATE_SCALE, THROTTLE_CODES, ClientRateLimiter
 from reconcilers.ports import ReconcileContext, Reconciler
 from reconcilers.results import RequeueAfter, Result
+from schemas.kinds import SHARED_KEY, Kind
 
 DEFAULT_APPLICATIONS = 1000
 DEFAULT_CONCURRENCY = 16
@@ -136,7 +137,7 @@ async def _converge(
         try:
             row = await pool.fetchrow(CONVERGENCE)
             throttled_keys.update((r["kind"], r["key"]) for r in await pool.fetch(THROTTLE_CONDITIONS))
-            network = await pool.fetchval(NETWORK_READY, NETWORK_KIND, NETWORK_KEY)
+            network = await pool.fetchval(NETWORK_READY, Kind.AWS_NETWORK, SHARED_KEY)
             if row["pairs"] and row["ready"] == row["pairs"] and network:
                 return now - began
         except DATABASE_ERRORS:  # a shared server out of connections for a moment: look again
@@ -213,7 +214,7 @@ async def bench_converge(args: Any, settings: Settings) -> dict:
                     try:
                         async with AwsClients(config, session, rate_limiter=limiter) as clients:
                             reconcilers = [WatchedReconciler(r, watch) for r in aws_reconcilers(clients, config)]
-                            await WorkQueue(pool).ensure(NETWORK_KIND, NETWORK_KEY)
+                            await WorkQueue(pool).ensure(Kind.AWS_NETWORK, SHARED_KEY)
                             stop = asyncio.Event()
                             worker = asyncio.create_task(Worker(pool, dsn, reconcilers, runtime).run(stop))
                             other = asyncio.create_task(neighbour.run(stop)) if neighbour_fraction else None

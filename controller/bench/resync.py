@@ -39,9 +39,10 @@ from controller.store.outcomes import Written
 from controller.store.pool import DATABASE_ERRORS, create_pool
 from controller.store.queries import QUERIES
 from controller.store.queue import WorkQueue
-from reconcilers.aws import NETWORK_KEY, NETWORK_KIND, AwsConfig, aws_reconcilers
+from reconcilers.aws import AwsConfig, aws_reconcilers
 from schemas.v3.applications import CreateApplicationRequest
 from schemas.v3.plan import requested_workload
+from schemas.kinds import SHARED_KEY, Kind
 
 DEFAULT_APPLICATIONS = 1000
 DEFAULT_CONCURRENCY = 16
@@ -166,7 +167,7 @@ async def _converge(pool: asyncpg.Pool, seconds: float) -> float:
     while True:
         try:
             row = await pool.fetchrow(CONVERGENCE)
-            network = await pool.fetchval(NETWORK_READY, NETWORK_KIND, NETWORK_KEY)
+            network = await pool.fetchval(NETWORK_READY, Kind.AWS_NETWORK, SHARED_KEY)
             if row["pairs"] and row["ready"] == row["pairs"] and network:
                 if await pool.fetchval(BUSY, QUIET_SECONDS) == 0:
                     return time.perf_counter() - began
@@ -236,7 +237,7 @@ async def _measure(args: Any, settings: Settings, runtime: RuntimeSettings, ledg
                         if args.concurrency:
                             reconciler.concurrency = args.concurrency
                     per_kind = {r.kind: getattr(r, "concurrency", concurrency) for r in reconcilers}
-                    await WorkQueue(pool).ensure(NETWORK_KIND, NETWORK_KEY)
+                    await WorkQueue(pool).ensure(Kind.AWS_NETWORK, SHARED_KEY)
                     stop = asyncio.Event()
                     worker = asyncio.create_task(Worker(pool, dsn, reconcilers, runtime).run(stop))
                     try:

@@ -15,12 +15,10 @@ from reconcilers.aws.database import DatabaseReconciler
 from reconcilers.aws.ecs_environment import EcsEnvironmentReconciler, utc_now
 from reconcilers.aws.environment_network import EnvironmentNetworkReconciler
 from reconcilers.aws.filesystem import FilesystemReconciler
-from reconcilers.aws.network import NETWORK_KEY, NETWORK_KIND, NetworkReconciler
+from reconcilers.aws.network import NetworkReconciler
 from reconcilers.ports import Reconciler
 
 __all__ = [
-    "NETWORK_KEY",
-    "NETWORK_KIND",
     "AwsClients",
     "AwsConfig",
     "aws_reconcilers",

@@ -34,16 +34,15 @@ from reconcilers.aws.naming import workload_name
 from reconcilers.aws.network import utc_now
 from reconcilers.ports import EnvironmentRecord, ReconcileContext, StatusUpdate
 from reconcilers.results import Done, Forget, RequeueAfter, Result
+from reconcilers.status import unmet, waiting_for
+from schemas.kind_graph import need
+from schemas.kinds import Kind
+from schemas.outputs import WorkloadOutputs
 from schemas.status import Condition, ConditionType, set_condition
 
-KIND = "ecs-autoscaling"
-WORKLOAD_KIND = "ecs-environment"
 # A backstop only: the runtime wakes this kind when the workload records its service
 # (`watches`), so waiting for it costs passes only when that wake is lost.
 SERVICE_WAIT_SECONDS = 30.0
-WORKLOAD_OUTPUTS = ("serviceName", "clusterArn", "serviceArn")
-
-WAITING_FOR_SERVICE = "waiting for the environment's ECS service"
 AS_DESIRED = "{resource}: capacity {low}..{high}, {count} target-tracking policies"
 APPLIED = "{resource}: {actions}"
 TORN_DOWN = "scaling removed from {resources}"
@@ -56,11 +55,12 @@ EVENT_REASONS = {
 }
 
 
-def workload_resource_id(workload: Mapping[str, Any] | None) -> str | None:
+def workload_resource_id(workload: WorkloadOutputs | None) -> str | None:
     """The service's resource id once the workload reconciler has made it; None until then."""
-    if not workload or not all(workload.get(key) for key in WORKLOAD_OUTPUTS):
+    if unmet(need(Kind.ECS_AUTOSCALING, Kind.ECS_ENVIRONMENT), workload) or workload is None:
         return None
-    return service_resource_id(workload["clusterArn"], workload["serviceName"])
+    assert workload.cluster_arn is not None and workload.service_name is not None
+    return service_resource_id(workload.cluster_arn, workload.service_name)
 
 
 def outputs(
@@ -86,7 +86,7 @@ def outputs(
 
 
 class EcsAutoscalingReconciler:
-    kind = KIND
+    kind = Kind.ECS_AUTOSCALING
     concurrency = BATCHED_PASSES_IN_FLIGHT  # passes in flight: more share each batched describe
 
     def __init__(self, clients: Any, config: AwsConfig, clock: Callable[[], datetime] = utc_now):
@@ -109,16 +109,20 @@ class EcsAutoscalingReconciler:
         )
         if env.deleting:
             return await self._tear_down(ctx, env)
-        resource_id = workload_resource_id(await ctx.store.outputs(WORKLOAD_KIND, ctx.key))
+        workload = await ctx.store.outputs(WorkloadOutputs, ctx.key)
+        resource_id = workload_resource_id(workload)
         if resource_id is None:
             desired = desired_scaling(env.spec, "")
+            waiting = waiting_for(
+                Kind.ECS_ENVIRONMENT, unmet(need(Kind.ECS_AUTOSCALING, Kind.ECS_ENVIRONMENT), workload)
+            )
             await self._write_status(
                 ctx,
                 env,
                 outputs(env, None, desired.min_capacity, desired.max_capacity, {}, ready=False),
-                (False, "WaitingForService", WAITING_FOR_SERVICE),
+                waiting.ready,
             )
-            return RequeueAfter(SERVICE_WAIT_SECONDS, WAITING_FOR_SERVICE)
+            return RequeueAfter(SERVICE_WAIT_SECONDS, waiting.ready[2])
         return await self._converge(ctx, env, resource_id)
 
     async def _converge(self, ctx: ReconcileContext, env: EnvironmentRecord, resource_id: str) -> Result:
@@ -155,19 +159,21 @@ class EcsAutoscalingReconciler:
             )
         return done
 
-    def _teardown_resources(self, env: EnvironmentRecord, *recorded: Mapping[str, Any] | None) -> list[str]:
+    def _teardown_resources(
+        self, env: EnvironmentRecord, own: Mapping[str, Any] | None, workload: WorkloadOutputs | None
+    ) -> list[str]:
         """What this kind recorded, what the workload recorded, and the name derived now:
         they differ for an environment whose service moved cluster or name."""
         found = [
-            (recorded[0] or {}).get("resourceId"),
-            workload_resource_id(recorded[1]),
+            (own or {}).get("resourceId"),
+            workload_resource_id(workload),
             service_resource_id(self._config.cluster_name, workload_name(env)),
         ]
         return list(dict.fromkeys(r for r in found if r))
 
     async def _tear_down(self, ctx: ReconcileContext, env: EnvironmentRecord) -> Result:
         own = await ctx.store.outputs(ctx.kind, ctx.key)
-        workload = await ctx.store.outputs(WORKLOAD_KIND, ctx.key)
+        workload = await ctx.store.outputs(WorkloadOutputs, ctx.key)
         resources = self._teardown_resources(env, own, workload)
         for resource_id in resources:
             observed = await observe_scaling(self._autoscaling, resource_id, self._targets, self._policies)

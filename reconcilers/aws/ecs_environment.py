@@ -53,7 +53,7 @@ from reconcilers.aws.environment_status import (
 )
 from reconcilers.aws.log_group import PASSES, delete_log_group, log_group_check_due, log_group_name
 from reconcilers.aws.naming import ownership_tags, workload_name
-from reconcilers.aws.network import NETWORK_KEY, NETWORK_KIND, network_outputs_ready, utc_now
+from reconcilers.aws.network import utc_now
 from reconcilers.aws.service import (
     ACTIVE,
     CreateService,
@@ -76,12 +76,16 @@ from reconcilers.aws.task_definition import (
 from reconcilers.aws.workload_inputs import Dependencies
 from reconcilers.ports import EnvironmentRecord, ReconcileContext, StatusUpdate
 from reconcilers.results import Done, Forget, PermanentError, RequeueAfter, Result, TemporaryError
+from reconcilers.status import conditions as judged_conditions
+from reconcilers.status import unmet, waiting_for
+from schemas.kind_graph import need
+from schemas.kinds import SHARED_KEY, Kind
+from schemas.outputs import NetworkOutputs
 from schemas.status import ConditionType
 
-KIND = "ecs-environment"
-NETWORK_WAIT_SECONDS = 2.0
+# A backstop only: the runtime wakes this kind as soon as a kind it needs writes outputs.
+WAITING_BACKSTOP_SECONDS = 30.0
 
-WAITING_FOR_NETWORK = "waiting for network"
 ROLLOUT_IN_PROGRESS = "rollout in progress"
 SERVICE_DRAINING = "the previous service {name} is still draining"
 CLUSTER_MISSING = "cluster {cluster} not found; waiting for the network reconciler to recreate it"
@@ -114,7 +118,7 @@ DEPLOYMENT_EVENTS = {
 
 def desired_service(
     env: EnvironmentRecord,
-    network: Mapping[str, Any],
+    network: NetworkOutputs,
     task_definition_arn: str,
     config: AwsConfig,
     capacity: CapacityChoice | None = None,
@@ -126,14 +130,14 @@ def desired_service(
     network's groups; `observed_count`: the ACTIVE service's desiredCount, if any.
     `capacity`: the environment's (`environment_capacity`), when already chosen."""
     capacity = capacity or environment_capacity(env)
-    security_groups = dependencies.security_group_ids if dependencies else network["securityGroupIds"]
+    security_groups = dependencies.security_group_ids if dependencies else network.security_group_ids
     registry = dependencies.service_registry_arn if dependencies else None
     return DesiredService(
         name=workload_name(env),
-        cluster=network["clusterArn"],
+        cluster=network.cluster_arn,
         task_definition_arn=task_definition_arn,
         desired_count=desired_count(env.spec, observed_count),
-        network=NetworkSettings.of(network["subnetIds"], security_groups, config.assign_public_ip),
+        network=NetworkSettings.of(network.subnet_ids, security_groups, config.assign_public_ip),
         capacity_provider_strategy=capacity.strategy,
         tags=tuple(sorted(ownership_tags(env).items())),
         service_registries=(registry,) if registry else (),
@@ -186,7 +190,7 @@ def held_rollout(
 
 
 class EcsEnvironmentReconciler:
-    kind = KIND
+    kind = Kind.ECS_ENVIRONMENT
     concurrency = BATCHED_PASSES_IN_FLIGHT  # passes in flight: more share each batched describe
 
     def __init__(
@@ -218,10 +222,11 @@ class EcsEnvironmentReconciler:
         )
         if env.deleting:
             return await self._tear_down(ctx, env)
-        network = await ctx.store.outputs(NETWORK_KIND, NETWORK_KEY)
-        if not network_outputs_ready(network):
-            return RequeueAfter(NETWORK_WAIT_SECONDS, WAITING_FOR_NETWORK)
+        network = await ctx.store.outputs(NetworkOutputs, SHARED_KEY)
         previous = await ctx.store.status(ctx.kind, ctx.key)
+        missing = unmet(need(Kind.ECS_ENVIRONMENT, Kind.AWS_NETWORK), network)
+        if missing or network is None:
+            return await self._wait(ctx, env, previous, Kind.AWS_NETWORK, missing)
         check = log_group_check_due(ctx.key, passes_of(previous), settled=settled_environment(previous, env))
         gathered = await gather_inputs(ctx.store, self._clients, env, self._log_groups, check_log_group=check)
         if isinstance(gathered, Blocked):
@@ -233,11 +238,11 @@ class EcsEnvironmentReconciler:
         self,
         ctx: ReconcileContext,
         env: EnvironmentRecord,
-        network: Mapping[str, Any],
+        network: NetworkOutputs,
         gathered: Gathered,
         previous: StatusUpdate | None,
     ) -> Result:
-        cluster, name = network["clusterArn"], workload_name(env)
+        cluster, name = network.cluster_arn or "", workload_name(env)
         before = previous.outputs if previous else {}
         followed = [FollowedDeployment.from_output(x) for x in before.get("followedDeployments") or ()]
         capacity = environment_capacity(env)  # an invalid spot strategy stops the pass before any write
@@ -451,6 +456,25 @@ class EcsEnvironmentReconciler:
         await ctx.store.release_environment(env.id)
         ctx.log("ecs-environment.torn-down", deregistered=len(progress.deregistered))
         return Forget()
+
+    async def _wait(
+        self,
+        ctx: ReconcileContext,
+        env: EnvironmentRecord,
+        previous: StatusUpdate | None,
+        kind: Kind,
+        missing: Sequence[str],
+    ) -> Result:
+        """Ready=False `WaitingFor<Kind>`; the outputs stay those of the last pass that got through."""
+        verdict = waiting_for(kind, missing)
+        await ctx.store.write_status(
+            StatusUpdate(
+                observed_generation=env.generation,
+                conditions=judged_conditions(previous.conditions if previous else [], verdict, self._clock()),
+                outputs=previous.outputs if previous else {},
+            )
+        )
+        return RequeueAfter(WAITING_BACKSTOP_SECONDS, verdict.ready[2])
 
     async def _write_blocked(self, ctx: ReconcileContext, env: EnvironmentRecord, blocked: Blocked) -> None:
         """Ready false with what blocks the workload; whatever runs goes on running."""

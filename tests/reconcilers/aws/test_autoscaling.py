@@ -75,13 +75,13 @@ async def test_waits_for_the_service(aws, aws_config, database, clock):
     database.environments[ENVIRONMENT_ID] = scaled()
     recording = RecordingClients.around(aws)
     result = await run_pass(recording, aws_config, database, clock)
-    assert result == RequeueAfter(SERVICE_WAIT_SECONDS, "waiting for the environment's ECS service")
+    assert result == RequeueAfter(SERVICE_WAIT_SECONDS, "waiting for ecs-environment: no outputs yet")
     assert watchers()[Kind.ECS_ENVIRONMENT][Kind.ECS_AUTOSCALING] == ("serviceName", "clusterArn", "serviceArn")
     assert recording.autoscaling.calls == []
     written = status(database)
     assert written.outputs["ready"] is False and written.outputs["resourceId"] is None
     ready = next(c for c in written.conditions if c.type == ConditionType.READY)
-    assert (ready.status, ready.reason) == (False, "WaitingForService")
+    assert (ready.status, ready.reason) == (False, "WaitingForEcsEnvironment")
 
 
 async def test_converges_then_a_resync_writes_nothing(aws, aws_config, database, clock, service):
@@ -235,7 +235,7 @@ async def test_waits_while_the_workload_has_no_service_arn(aws, aws_config, data
     before = database.statuses[("ecs-environment", KEY)]
     database.statuses[("ecs-environment", KEY)] = replace(before, outputs={**before.outputs, "serviceArn": None})
     result = await run_pass(aws, aws_config, database, clock)
-    assert result == RequeueAfter(SERVICE_WAIT_SECONDS, "waiting for the environment's ECS service")
+    assert result == RequeueAfter(SERVICE_WAIT_SECONDS, "waiting for ecs-environment: serviceArn")
     assert watchers()[Kind.ECS_ENVIRONMENT][Kind.ECS_AUTOSCALING] == ("serviceName", "clusterArn", "serviceArn")
     assert await target(aws) == []
 

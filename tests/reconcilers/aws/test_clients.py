@@ -1,7 +1,8 @@
 """`AwsClients` and the reconcilers it serves."""
 
 from controller.store.kinds import ENVIRONMENT_KINDS
-from reconcilers.aws import NETWORK_KIND, AwsClients, AwsConfig, aws_reconcilers
+from reconcilers.aws import AwsClients, AwsConfig, aws_reconcilers
+from schemas.kinds import Kind
 
 
 def test_the_endpoint_is_passed_only_when_configured():
@@ -18,7 +19,7 @@ async def test_clients_open_once_and_close(aws_config):
         assert (await clients.ecs.list_clusters())["clusterArns"] is not None
         reconcilers = aws_reconcilers(clients, aws_config)
     # One reconciler for every kind the store queues, each kind once.
-    assert sorted(r.kind for r in reconcilers) == sorted((NETWORK_KIND, *ENVIRONMENT_KINDS))
+    assert sorted(r.kind for r in reconcilers) == sorted((Kind.AWS_NETWORK, *ENVIRONMENT_KINDS))
 
 
 async def test_ecs_once_makes_a_single_attempt(aws_config):

@@ -37,7 +37,8 @@ async def test_a_missing_environment_is_forgotten(aws, aws_config, database, clo
 async def test_waits_for_the_network(aws, aws_config, database, clock):
     database.environments[ENVIRONMENT_ID] = environment()
     result = await run_pass(aws, aws_config, database, clock)
-    assert result == RequeueAfter(2, "waiting for network")
+    assert result == RequeueAfter(30, "waiting for aws-network: no outputs yet")
+    assert condition(database, ConditionType.READY).reason == "WaitingForAwsNetwork"
     assert await revisions(aws) == []
 
 

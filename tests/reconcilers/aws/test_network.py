@@ -4,7 +4,8 @@ from dataclasses import replace
 
 import pytest
 
-from reconcilers.aws.network import NetworkReconciler, network_outputs_ready
+from reconcilers.aws.network import NetworkReconciler
+from schemas.outputs import NetworkOutputs
 from reconcilers.results import Done, Forget, PermanentError
 from schemas.status import ConditionType
 from tests.fakes.aws import RecordingClients
@@ -38,7 +39,7 @@ async def test_two_passes_make_one_network(aws, aws_config, database, clock):
     assert names == {"berth-a", "berth-b"}
 
     outputs = database.statuses[("aws-network", "default")].outputs
-    assert network_outputs_ready(outputs)
+    assert NetworkOutputs.stored(outputs).ready
     assert outputs["vpcId"] == vpc
     assert sorted(outputs["subnetIds"]) == sorted(s["SubnetId"] for s in subnets)
     assert outputs["securityGroupIds"] == [groups[0]["GroupId"]]

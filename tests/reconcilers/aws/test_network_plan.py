@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from reconcilers.aws.network_plan import (
+from reconcilers.aws.network.plan import (
     AddFargateProviders,
     CreateCluster,
     CreateSecurityGroup,
