@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from schemas.desired import EnvironmentSpec
+from schemas.outputs import DatabaseOutputs, FilesystemOutputs
 from schemas.status import ConditionType
 from schemas.v3.applications import (
     Application,
@@ -87,32 +88,34 @@ def application_view(
         desired_count=outputs.get("desiredCount"),
         running_count=outputs.get("runningCount"),
         environment_names=list(row["environment_names"]),
-        database=_database(database, row.get("database_outputs") or {}),
-        filesystem=_filesystem(filesystem, row.get("filesystem_outputs") or {}),
+        database=_database(database, DatabaseOutputs.stored(row.get("database_outputs")) or DatabaseOutputs()),
+        filesystem=_filesystem(
+            filesystem, FilesystemOutputs.stored(row.get("filesystem_outputs")) or FilesystemOutputs()
+        ),
     )
 
 
-def _database(wanted: DatabaseRequest | None, outputs: Mapping[str, Any]) -> ApplicationDatabase | None:
+def _database(wanted: DatabaseRequest | None, outputs: DatabaseOutputs) -> ApplicationDatabase | None:
     """The production environment's database: wanted, as the `rds-database` kind last
     reported it (its outputs), `pending` until it has."""
     if wanted is None:
         return None
-    engine = outputs.get("rdsInstanceEngine")
+    engine = outputs.rds_instance_engine
     return ApplicationDatabase(
         # The contract names two engines; RDS reports what it runs (the same names).
         rds_instance_engine=engine if engine in DatabaseEngine._value2member_map_ else wanted.engine,
-        rds_instance_identifier=outputs.get("rdsInstanceIdentifier"),
-        rds_instance_endpoint=outputs.get("rdsInstanceEndpoint"),
-        rds_instance_status=outputs.get("rdsInstanceStatus") or PENDING,
+        rds_instance_identifier=outputs.rds_instance_identifier,
+        rds_instance_endpoint=outputs.rds_instance_endpoint,
+        rds_instance_status=outputs.rds_instance_status or PENDING,
     )
 
 
-def _filesystem(wanted: FilesystemRequest | None, outputs: Mapping[str, Any]) -> ApplicationFilesystem | None:
+def _filesystem(wanted: FilesystemRequest | None, outputs: FilesystemOutputs) -> ApplicationFilesystem | None:
     """The production environment's file system, as the `efs-filesystem` kind last reported it."""
     if wanted is None or not wanted.required:
         return None
     return ApplicationFilesystem(
-        filesystem_id=outputs.get("filesystemId"), mount_path=outputs.get("mountPath") or wanted.mount_path
+        filesystem_id=outputs.filesystem_id, mount_path=outputs.mount_path or wanted.mount_path
     )
 
 

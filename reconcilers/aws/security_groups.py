@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from reconcilers.aws.batched_describes import SecurityGroupsByName
 from reconcilers.aws.calls import call, error_code
 from reconcilers.aws.environment_network.plan import ObservedGroup
-from reconcilers.aws.environment_network.rules import Rule, permissions_of, rules_of
+from reconcilers.aws.security_group_rules import Rule, permissions_of, rules_of
 
 DUPLICATE_GROUP = "InvalidGroup.Duplicate"
 DUPLICATE_RULE = "InvalidPermission.Duplicate"

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from reconcilers.aws.database import secret as database_secret
 from reconcilers.aws.calls import call, error_code
-from reconcilers.aws.database.observe import ip_permissions
+from reconcilers.aws.security_group_rules import permissions_of
 from reconcilers.aws.database.plan import (
     AuthorizeIngress,
     ClearPasswordPending,
@@ -158,7 +158,7 @@ class DatabaseApplier:
                     ALREADY_THERE,
                     self._ec2.authorize_security_group_ingress,
                     GroupId=group,
-                    IpPermissions=ip_permissions(rules),
+                    IpPermissions=permissions_of(rules),
                 )
                 return "DatabaseIngressAllowed", INGRESS_AUTHORIZED.format(rules=_rules(rules), group=group)
             case RevokeIngress(group_id=group, permissions=rules):
@@ -166,7 +166,7 @@ class DatabaseApplier:
                     ALREADY_GONE,
                     self._ec2.revoke_security_group_ingress,
                     GroupId=group,
-                    IpPermissions=ip_permissions(rules),
+                    IpPermissions=permissions_of(rules),
                 )
                 return "DatabaseIngressRevoked", INGRESS_REVOKED.format(rules=_rules(rules), group=group)
             case CreateInstance() as create:

@@ -16,10 +16,10 @@ from reconcilers.aws.database.plan import (
     ObservedInstance,
     ObservedSecurityGroup,
     ObservedSubnetGroup,
-    Permission,
 )
 from reconcilers.aws.database.secret import observe_secret
 from reconcilers.aws.naming import ENVIRONMENT_ID_KEY
+from reconcilers.aws.security_group_rules import rules_of
 
 INSTANCE_ABSENT = ("DBInstanceNotFound", "DBInstanceNotFoundFault")
 SUBNET_GROUP_ABSENT = ("DBSubnetGroupNotFoundFault", "DBSubnetGroupNotFound")
@@ -89,41 +89,6 @@ async def observe_subnet_group(rds: Any, name: str) -> ObservedSubnetGroup | Non
     )
 
 
-def permissions(ip_permissions: list[dict[str, Any]]) -> frozenset[Permission]:
-    """EC2's IpPermissions, one `Permission` per source."""
-    found = set()
-    for rule in ip_permissions:
-        protocol = str(rule.get("IpProtocol", "-1"))
-        ports = (int(rule.get("FromPort", -1)), int(rule.get("ToPort", -1)))
-        sources = [
-            *(p["GroupId"] for p in rule.get("UserIdGroupPairs") or ()),
-            *(r["CidrIp"] for r in rule.get("IpRanges") or ()),
-            *(r["CidrIpv6"] for r in rule.get("Ipv6Ranges") or ()),
-            *(p["PrefixListId"] for p in rule.get("PrefixListIds") or ()),
-        ]
-        found.update(Permission(protocol, *ports, source) for source in sources)
-    return frozenset(found)
-
-
-def ip_permissions(rules: tuple[Permission, ...]) -> list[dict[str, Any]]:
-    """The other way round, one IpPermission per rule."""
-    result = []
-    for rule in rules:
-        permission: dict[str, Any] = {"IpProtocol": rule.protocol}
-        if rule.protocol != "-1":
-            permission.update(FromPort=rule.from_port, ToPort=rule.to_port)
-        if rule.source.startswith("sg-"):
-            permission["UserIdGroupPairs"] = [{"GroupId": rule.source}]
-        elif rule.source.startswith("pl-"):
-            permission["PrefixListIds"] = [{"PrefixListId": rule.source}]
-        elif ":" in rule.source:
-            permission["Ipv6Ranges"] = [{"CidrIpv6": rule.source}]
-        else:
-            permission["IpRanges"] = [{"CidrIp": rule.source}]
-        result.append(permission)
-    return result
-
-
 async def observe_security_group(
     ec2: Any, vpc_id: str | None, name: str, shared: SecurityGroupsByName | None = None
 ) -> ObservedSecurityGroup | None:
@@ -137,7 +102,7 @@ async def observe_security_group(
         found = answer.get("SecurityGroups") or ()
     if not found:
         return None
-    return ObservedSecurityGroup(found[0]["GroupId"], permissions(found[0].get("IpPermissions") or []))
+    return ObservedSecurityGroup(found[0]["GroupId"], rules_of(found[0].get("IpPermissions") or []))
 
 
 async def observe_database(

@@ -25,6 +25,7 @@ from enum import Enum
 from typing import Any
 
 from reconcilers.aws.database.names import DATABASE_NAME, MASTER_USERNAME
+from reconcilers.aws.security_group_rules import Rule, diff_rules, rule_from
 
 SERVING_STATES = frozenset({"available", "backing-up", "modifying", "storage-optimization"})
 MODIFIABLE = "available"
@@ -91,20 +92,10 @@ class ObservedSecret:
         return self.known_digest or fields_digest(self.fields)
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Permission:
-    """One ingress rule: a port range from a security group (`sg-…`) or a CIDR block."""
-
-    protocol: str
-    from_port: int
-    to_port: int
-    source: str
-
-
 @dataclass(frozen=True, slots=True)
 class ObservedSecurityGroup:
     group_id: str
-    ingress: frozenset[Permission] = frozenset()
+    ingress: frozenset[Rule] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,13 +213,13 @@ class CreateSecurityGroup:
 @dataclass(frozen=True, slots=True)
 class AuthorizeIngress:
     group_id: str
-    permissions: tuple[Permission, ...]
+    permissions: tuple[Rule, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class RevokeIngress:
     group_id: str
-    permissions: tuple[Permission, ...]
+    permissions: tuple[Rule, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,8 +310,8 @@ def serving_port(desired: DesiredDatabase, instance: ObservedInstance | None) ->
     return instance.port if instance is not None and instance.port else desired.port
 
 
-def desired_ingress(desired: DesiredDatabase, port: int) -> frozenset[Permission]:
-    return frozenset(Permission(PROTOCOL, port, port, g) for g in desired.client_group_ids)
+def desired_ingress(desired: DesiredDatabase, port: int) -> frozenset[Rule]:
+    return frozenset(rule_from(PROTOCOL, port, port, g) for g in desired.client_group_ids)
 
 
 def owned_elsewhere(desired: DesiredDatabase, observed: DatabaseObservation) -> Refusal | None:
@@ -383,11 +374,11 @@ def _plan_security_group(
         return [CreateSecurityGroup(desired.identifier, desired.vpc_id)]
     wanted = desired_ingress(desired, port)
     actions: list[DatabaseAction] = []
-    missing, extra = sorted(wanted - group.ingress), sorted(group.ingress - wanted)
-    if missing:
-        actions.append(AuthorizeIngress(group.group_id, tuple(missing)))
-    if extra:
-        actions.append(RevokeIngress(group.group_id, tuple(extra)))
+    change = diff_rules(wanted, group.ingress)
+    if change.authorize:
+        actions.append(AuthorizeIngress(group.group_id, change.authorize))
+    if change.revoke:
+        actions.append(RevokeIngress(group.group_id, change.revoke))
     return actions
 
 

@@ -20,12 +20,12 @@ from reconcilers.aws.database.names import final_snapshot_identifier
 from reconcilers.aws.database.observe import (
     INSTANCE_ABSENT,
     SUBNET_GROUP_ABSENT,
-    ip_permissions,
     observe_instance,
     observe_security_group,
 )
 from reconcilers.aws.database.plan import DELETING, SecretState
 from reconcilers.aws.database.secret import delete_secret, observe_secret
+from reconcilers.aws.security_group_rules import permissions_of
 
 NOT_YET = frozenset({"InvalidDBInstanceState", "InvalidDBInstanceStateFault", "DependencyViolation"})
 GROUP_ABSENT = ("InvalidGroup.NotFound",)
@@ -72,7 +72,7 @@ async def tear_down(clients: Any, targets: DatabaseTargets) -> TeardownProgress:
             # one): then there is nothing left to revoke.
             absent=("InvalidPermission.NotFound", "InvalidGroup.NotFound"),
             GroupId=group.group_id,
-            IpPermissions=ip_permissions(tuple(sorted(group.ingress))),
+            IpPermissions=permissions_of(group.ingress),
         )
     instance = await observe_instance(clients.rds, targets.identifier)
     if instance is not None and instance.owner != targets.owner:

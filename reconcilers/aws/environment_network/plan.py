@@ -12,7 +12,7 @@ group every task of the environment carries:
 
 Each environment also has its own *ingress* group `berth-env-{environment id}`: TCP
 on every exposed port, from anywhere, or — for a container with origin protection
-— only from its `ipAllow` list and the edge (`environment_network_rules`).
+— only from its `ipAllow` list and the edge (`rules`).
 
 In the organisation scope the environment is also a Cloud Map service
 (`{application}` for production, `{environment}.{application}` otherwise: DNS
@@ -24,7 +24,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from uuid import NAMESPACE_URL, uuid5
 
-from reconcilers.aws.environment_network.rules import SELF_RULE, Rule, ingress_rules
+from reconcilers.aws.environment_network.rules import ingress_rules
+from reconcilers.aws.security_group_rules import SELF_RULE, Rule, diff_rules
 from reconcilers.ports import EnvironmentRecord
 from schemas.v3.applications import PRODUCTION
 from schemas.v3.compose import Compose
@@ -252,12 +253,11 @@ def plan_group(desired: DesiredGroup, observed: ObservedGroup | None) -> list[Ne
     if observed is None:
         return [CreateGroup(desired.name, desired.description, desired.tags)]
     actions: list[NetworkAction] = []
-    extra = observed.rules - desired.rules
-    missing = desired.rules - observed.rules
-    if extra:
-        actions.append(RevokeIngress(desired.name, tuple(sorted(extra))))
-    if missing:
-        actions.append(AuthorizeIngress(desired.name, tuple(sorted(missing))))
+    change = diff_rules(desired.rules, observed.rules)
+    if change.revoke:
+        actions.append(RevokeIngress(desired.name, change.revoke))
+    if change.authorize:
+        actions.append(AuthorizeIngress(desired.name, change.authorize))
     return actions
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from reconcilers.aws.environment_network.plan import DesiredNetwork, ObservedNetwork
-from reconcilers.aws.environment_network.rules import Rule
+from reconcilers.aws.security_group_rules import Rule
 from schemas.status import Condition, Judgement, judged_conditions
 
 AS_DESIRED: Judgement = (False, "AsDesired", "")

@@ -15,7 +15,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 from reconcilers.aws.calls import call, call_unless_absent
-from reconcilers.aws.filesystem.observe import GROUP_GONE, ip_permission
+from reconcilers.aws.filesystem.observe import GROUP_GONE
 from reconcilers.aws.filesystem.plan import (
     NFS_PORT,
     PERFORMANCE_MODE,
@@ -37,6 +37,7 @@ from reconcilers.aws.filesystem.plan import (
     RevokeIngress,
     SetMountTargetGroups,
 )
+from reconcilers.aws.security_group_rules import permissions_of
 
 ACCESS_POINT_TOKEN_NAMESPACE = uuid5(NAMESPACE_URL, "berth:efs:CreateAccessPoint")
 GROUP_DESCRIPTION = "berth: NFS to the file system of {name}"
@@ -98,7 +99,7 @@ async def apply_action(
                 ec2.authorize_security_group_ingress,
                 absent=RULE_ALREADY_THERE,
                 GroupId=group_id,
-                IpPermissions=[ip_permission(r) for r in rules],
+                IpPermissions=permissions_of(rules),
             )
             sources = ", ".join(r.source for r in rules)
             return "IngressAuthorized", INGRESS_SET.format(id=group_id, port=NFS_PORT, sources=sources)
@@ -107,7 +108,7 @@ async def apply_action(
                 ec2.revoke_security_group_ingress,
                 absent=RULE_GONE,
                 GroupId=group_id,
-                IpPermissions=[ip_permission(r) for r in rules],
+                IpPermissions=permissions_of(rules),
             )
             return "IngressRevoked", INGRESS_REVOKED.format(id=group_id, rules=_describe_rules(rules))
         case CreateFileSystem(creation_token=token):

@@ -16,7 +16,6 @@ from reconcilers.aws.calls import call, call_unless_absent
 from reconcilers.aws.filesystem.plan import (
     AVAILABLE,
     FilesystemObservation,
-    IngressRule,
     ObservedAccessPoint,
     ObservedFileSystem,
     ObservedMountTarget,
@@ -25,6 +24,7 @@ from reconcilers.aws.filesystem.plan import (
     security_group_name,
 )
 from reconcilers.aws.naming import ENVIRONMENT_ID_KEY
+from reconcilers.aws.security_group_rules import rules_of
 
 FILE_SYSTEM_GONE = ("FileSystemNotFound",)
 MOUNT_TARGET_GONE = ("MountTargetNotFound",)
@@ -35,45 +35,6 @@ PAGE = 100
 def tag_owner(tags: Iterable[Mapping[str, str]] | None) -> str:
     """The `berth:environment-id` among EFS/EC2 tags (`[{Key, Value}]`); "" when untagged."""
     return next((t.get("Value", "") for t in tags or () if t.get("Key") == ENVIRONMENT_ID_KEY), "")
-
-
-def _port(value: Any) -> int | None:
-    return None if value is None or int(value) == -1 else int(value)
-
-
-def ingress_rules(permissions: Iterable[Mapping[str, Any]]) -> frozenset[IngressRule]:
-    """EC2's `IpPermissions`, one rule per source."""
-    rules = set()
-    for p in permissions:
-        head = (str(p.get("IpProtocol", "-1")), _port(p.get("FromPort")), _port(p.get("ToPort")))
-        for pair in p.get("UserIdGroupPairs") or ():
-            rules.add(IngressRule(*head, "group", pair["GroupId"]))
-        for r in p.get("IpRanges") or ():
-            rules.add(IngressRule(*head, "cidr", r["CidrIp"]))
-        for r in p.get("Ipv6Ranges") or ():
-            rules.add(IngressRule(*head, "cidr6", r["CidrIpv6"]))
-        for r in p.get("PrefixListIds") or ():
-            rules.add(IngressRule(*head, "prefix-list", r["PrefixListId"]))
-    return frozenset(rules)
-
-
-def ip_permission(rule: IngressRule) -> dict[str, Any]:
-    """The inverse of `ingress_rules` for one rule: what Authorize/Revoke take."""
-    permission: dict[str, Any] = {"IpProtocol": rule.protocol}
-    if rule.from_port is not None:
-        permission["FromPort"] = rule.from_port
-    if rule.to_port is not None:
-        permission["ToPort"] = rule.to_port
-    match rule.source_kind:
-        case "group":
-            permission["UserIdGroupPairs"] = [{"GroupId": rule.source}]
-        case "cidr":
-            permission["IpRanges"] = [{"CidrIp": rule.source}]
-        case "cidr6":
-            permission["Ipv6Ranges"] = [{"CidrIpv6": rule.source}]
-        case _:
-            permission["PrefixListIds"] = [{"PrefixListId": rule.source}]
-    return permission
 
 
 async def observe_file_system(efs: Any, environment_id: str) -> ObservedFileSystem | None:
@@ -144,7 +105,7 @@ def _group(described: Mapping[str, Any] | None) -> ObservedSecurityGroup | None:
         return None
     group = min(groups, key=lambda g: g["GroupId"])
     return ObservedSecurityGroup(
-        group["GroupId"], tag_owner(group.get("Tags")), ingress_rules(group.get("IpPermissions") or ())
+        group["GroupId"], tag_owner(group.get("Tags")), rules_of(group.get("IpPermissions") or ())
     )
 
 

@@ -15,6 +15,8 @@ mountPath, securityGroupId.
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from reconcilers.aws.security_group_rules import GROUP, Rule, diff_rules, tcp
+
 NFS_PORT = 2049
 NAME_PREFIX = "berth-efs-"
 AVAILABLE = "available"
@@ -41,27 +43,8 @@ def root_directory(environment_id: str) -> str:
     return f"/environments/{environment_id}"
 
 
-@dataclass(frozen=True, slots=True)
-class IngressRule:
-    """One source of one rule, as EC2 stores it. `source_kind`: group, cidr, cidr6 or
-    prefix-list; ports are None for all-traffic (`-1`) rules."""
-
-    protocol: str
-    from_port: int | None
-    to_port: int | None
-    source_kind: str
-    source: str
-
-    @classmethod
-    def nfs_from(cls, group_id: str) -> "IngressRule":
-        return cls("tcp", NFS_PORT, NFS_PORT, "group", group_id)
-
-    def sort_key(self) -> tuple:
-        return (self.protocol, self.from_port or -1, self.to_port or -1, self.source_kind, self.source)
-
-
-def sorted_rules(rules: Iterable[IngressRule]) -> tuple[IngressRule, ...]:
-    return tuple(sorted(rules, key=IngressRule.sort_key))
+def nfs_from(group_id: str) -> Rule:
+    return tcp(NFS_PORT, GROUP, group_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +70,8 @@ class DesiredFilesystem:
         return root_directory(self.environment_id)
 
     @property
-    def ingress(self) -> frozenset[IngressRule]:
-        return frozenset(IngressRule.nfs_from(g) for g in self.source_group_ids)
+    def ingress(self) -> frozenset[Rule]:
+        return frozenset(nfs_from(g) for g in self.source_group_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +103,7 @@ class ObservedMountTarget:
 class ObservedSecurityGroup:
     group_id: str
     owner: str
-    ingress: frozenset[IngressRule] = frozenset()
+    ingress: frozenset[Rule] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,13 +123,13 @@ class CreateSecurityGroup:
 @dataclass(frozen=True, slots=True)
 class AuthorizeIngress:
     group_id: str
-    rules: tuple[IngressRule, ...]
+    rules: tuple[Rule, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class RevokeIngress:
     group_id: str
-    rules: tuple[IngressRule, ...]
+    rules: tuple[Rule, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,12 +226,11 @@ def _plan_security_group(desired: DesiredFilesystem, group: ObservedSecurityGrou
     if group is None:
         return [CreateSecurityGroup(desired.vpc_id, desired.security_group_name)]
     actions: list[FilesystemAction] = []
-    extra = sorted_rules(group.ingress - desired.ingress)
-    missing = sorted_rules(desired.ingress - group.ingress)
-    if extra:
-        actions.append(RevokeIngress(group.group_id, extra))
-    if missing:
-        actions.append(AuthorizeIngress(group.group_id, missing))
+    change = diff_rules(desired.ingress, group.ingress)
+    if change.revoke:
+        actions.append(RevokeIngress(group.group_id, change.revoke))
+    if change.authorize:
+        actions.append(AuthorizeIngress(group.group_id, change.authorize))
     return actions
 
 

@@ -21,7 +21,6 @@ from reconcilers.aws.database.plan import (
     ObservedSecret,
     ObservedSecurityGroup,
     ObservedSubnetGroup,
-    Permission,
     ReplacePassword,
     RestoreSecret,
     RevokeIngress,
@@ -32,6 +31,7 @@ from reconcilers.aws.database.plan import (
     plan_database,
 )
 from reconcilers.aws.database.status import is_ready
+from reconcilers.aws.security_group_rules import rule_from
 
 OWNER = "00000000-0000-4000-8000-0000000000e1"
 DESIRED = DesiredDatabase(
@@ -48,7 +48,7 @@ DESIRED = DesiredDatabase(
     subnet_ids=frozenset({"subnet-a", "subnet-b"}),
     client_group_ids=frozenset({"sg-workload"}),
 )
-RULE = Permission("tcp", 3306, 3306, "sg-workload")
+RULE = rule_from("tcp", 3306, 3306, "sg-workload")
 INSTANCE = ObservedInstance(
     identifier=DESIRED.identifier,
     owner=OWNER,
@@ -164,12 +164,12 @@ CASES = [
         replace(
             CONVERGED,
             security_group=ObservedSecurityGroup(
-                "sg-db", frozenset({Permission("tcp", 3306, 3306, "0.0.0.0/0")})
+                "sg-db", frozenset({rule_from("tcp", 3306, 3306, "0.0.0.0/0")})
             ),
         ),
         [
             AuthorizeIngress("sg-db", (RULE,)),
-            RevokeIngress("sg-db", (Permission("tcp", 3306, 3306, "0.0.0.0/0"),)),
+            RevokeIngress("sg-db", (rule_from("tcp", 3306, 3306, "0.0.0.0/0"),)),
         ],
     ),
     Case(
@@ -315,7 +315,7 @@ desireds = st.builds(
 )
 rules = st.sets(
     st.builds(
-        Permission,
+        rule_from,
         st.just("tcp"),
         st.sampled_from([3306, 22]),
         st.sampled_from([3306, 22]),

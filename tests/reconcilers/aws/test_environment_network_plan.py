@@ -25,16 +25,8 @@ from reconcilers.aws.environment_network.plan import (
     releasable,
     scope_key,
 )
-from reconcilers.aws.environment_network.rules import (
-    ANYWHERE,
-    SELF_RULE,
-    Rule,
-    cidr_source,
-    ingress_rules,
-    permissions_of,
-    rules_of,
-    tcp,
-)
+from reconcilers.aws.environment_network.rules import ANYWHERE, cidr_source, ingress_rules
+from reconcilers.aws.security_group_rules import SELF_RULE, Rule, permissions_of, rules_of, tcp
 from schemas.v3.compose import Container, OriginProtectionConfig
 from tests.reconcilers.aws.factories import APPLICATION_ID, ENVIRONMENT_ID, environment, web_container
 

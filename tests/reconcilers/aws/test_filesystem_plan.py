@@ -20,7 +20,6 @@ from reconcilers.aws.filesystem.plan import (
     DeleteSecurityGroup,
     DesiredFilesystem,
     FilesystemObservation,
-    IngressRule,
     ObservedAccessPoint,
     ObservedFileSystem,
     ObservedMountTarget,
@@ -28,11 +27,12 @@ from reconcilers.aws.filesystem.plan import (
     RevokeIngress,
     SetMountTargetGroups,
     creation_token,
+    nfs_from,
     is_ready,
     plan_filesystem,
     plan_teardown,
-    sorted_rules,
 )
+from reconcilers.aws.security_group_rules import Rule, sorted_rules
 
 ENV = "00000000-0000-4000-8000-0000000000e1"
 OTHER = "00000000-0000-4000-8000-0000000000e2"
@@ -46,7 +46,7 @@ DESIRED = DesiredFilesystem(
     source_group_ids=("sg-members", "sg-web"),
     mount_path="/mnt/data",
 )
-NFS = frozenset({IngressRule.nfs_from("sg-members"), IngressRule.nfs_from("sg-web")})
+NFS = frozenset({nfs_from("sg-members"), nfs_from("sg-web")})
 FS = ObservedFileSystem("fs-1", AVAILABLE, ENV)
 GROUP = ObservedSecurityGroup("sg-efs", ENV, NFS)
 AP = ObservedAccessPoint("fsap-1", AVAILABLE, ENV, ROOT, 1000, 1000)
@@ -55,7 +55,7 @@ TARGETS = (
     ObservedMountTarget("fsmt-b", "subnet-b", AVAILABLE, ("sg-efs",)),
 )
 CONVERGED = FilesystemObservation(FS, (AP,), TARGETS, GROUP)
-SSH_FROM_ANYWHERE = IngressRule("tcp", 22, 22, "cidr", "0.0.0.0/0")
+SSH_FROM_ANYWHERE = Rule("tcp", 22, 22, "cidr", "0.0.0.0/0")
 
 
 @dataclass(frozen=True)
@@ -273,7 +273,7 @@ def time_passes(observed: FilesystemObservation) -> FilesystemObservation:
 states = st.sampled_from([AVAILABLE, "creating", "deleting"])
 rules = st.frozensets(
     st.builds(
-        IngressRule,
+        Rule,
         st.sampled_from(["tcp", "udp", "-1"]),
         st.sampled_from([None, 22, 2049]),
         st.sampled_from([None, 22, 2049]),
