@@ -12,7 +12,8 @@ once the workload is gone (`ecs-environment` no longer among the environment's
 finalizers), `database_teardown`, then `release_environment` and Forget.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -31,42 +32,49 @@ from reconcilers.aws.database.plan import (
     DesiredDatabase,
     plan_database,
 )
-from reconcilers.aws.database.status import (
-    Verdict,
-    conditions,
-    is_ready,
-    judge,
-    known_secret,
-    outputs,
-)
+from reconcilers.aws.database.status import is_ready, judge, known_secret, outputs
 from reconcilers.aws.database.teardown import DatabaseTargets, tear_down
 from reconcilers.aws.naming import ownership_tags
-from reconcilers.aws.workload_release import WORKLOAD_KIND, workload_may_use
+from reconcilers.aws.workload_release import workload_may_use
 from reconcilers.ports import EnvironmentRecord, ReconcileContext, StatusUpdate
 from reconcilers.results import Done, Forget, RequeueAfter, Result, TemporaryError
-from schemas.status import Condition, ConditionType, set_condition
+from reconcilers.status import (
+    AS_DESIRED,
+    NAME_OWNED_ELSEWHERE,
+    Verdict,
+    conditions,
+    same_reason,
+    unmet,
+    waiting_for,
+)
+from schemas.kind_graph import need
+from schemas.kinds import SHARED_KEY, Kind
+from schemas.outputs import DatabaseOutputs, EnvironmentNetworkOutputs, NetworkOutputs, WorkloadOutputs
+from schemas.status import Condition, ConditionType, Judgement
 
-DATABASE_KIND = "rds-database"
-NETWORK_KIND = "aws-network"
-NETWORK_KEY = "default"
-ENVIRONMENT_NETWORK_KIND = "environment-network"
 MAX_ROUNDS = 5
 POLL_SECONDS = 30.0  # RDS takes minutes to create, modify or delete an instance
-DEPENDENCY_SECONDS = 5.0
+# A backstop only: the passes of the kinds it waits for wake this one when their outputs change.
+WAITING_BACKSTOP_SECONDS = 30.0
+TEARDOWN_WAIT_SECONDS = 5.0
 
-WAITING_FOR_NETWORK = "waiting for the shared network (aws-network): subnets and VPC"
-WAITING_FOR_ENVIRONMENT_NETWORK = "waiting for the environment's security groups (environment-network)"
 WAITING_FOR_WORKLOAD = "waiting for the workload (ecs-environment) to stop using the database first"
 NOT_CONVERGING = "the database still needs {actions} after {rounds} rounds"
-LEFT_ALONE_EVENT = "NameOwnedElsewhere"
+LEFT_ALONE_EVENT = NAME_OWNED_ELSEWHERE
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def degraded_of(current: Sequence[Condition]) -> Judgement:
+    """Degraded as the last judging pass left it: waiting or deleting does not judge it."""
+    found = next((c for c in current if c.type == ConditionType.DEGRADED), None)
+    return (found.status, found.reason, found.message) if found else AS_DESIRED
+
+
 def desired_database(
-    env: EnvironmentRecord, network: Mapping[str, Any], environment_network: Mapping[str, Any]
+    env: EnvironmentRecord, network: NetworkOutputs, environment_network: EnvironmentNetworkOutputs
 ) -> DesiredDatabase:
     request = env.spec.database
     assert request is not None
@@ -81,22 +89,14 @@ def desired_database(
         instance_class=request.instance_class,
         storage_gb=request.storage_gb,
         multi_az=request.multi_az,
-        vpc_id=network["vpcId"],
-        subnet_ids=frozenset(network["subnetIds"]),
-        client_group_ids=frozenset(environment_network["peerSecurityGroupIds"]),
+        vpc_id=network.vpc_id or "",
+        subnet_ids=frozenset(network.subnet_ids),
+        client_group_ids=frozenset(environment_network.peer_security_group_ids),
     )
 
 
-def _network_ready(network: Mapping[str, Any] | None) -> bool:
-    return bool(network) and bool(network.get("vpcId")) and bool(network.get("subnetIds"))
-
-
-def _environment_network_ready(outputs: Mapping[str, Any] | None) -> bool:
-    return bool(outputs) and bool(outputs.get("ready")) and bool(outputs.get("peerSecurityGroupIds"))
-
-
 class DatabaseReconciler:
-    kind = DATABASE_KIND
+    kind = Kind.RDS_DATABASE
 
     def __init__(self, clients: Any, config: AwsConfig, clock: Callable[[], datetime] = utc_now):
         self._clients = clients
@@ -118,12 +118,14 @@ class DatabaseReconciler:
         )
         if env.deleting or env.spec.database is None:
             return await self._tear_down(ctx, env)
-        network = await ctx.store.outputs(NETWORK_KIND, NETWORK_KEY)
-        if not _network_ready(network):
-            return await self._wait(ctx, env, WAITING_FOR_NETWORK)
-        environment_network = await ctx.store.outputs(ENVIRONMENT_NETWORK_KIND, ctx.key)
-        if not _environment_network_ready(environment_network):
-            return await self._wait(ctx, env, WAITING_FOR_ENVIRONMENT_NETWORK)
+        network = await ctx.store.outputs(NetworkOutputs, SHARED_KEY)
+        missing = unmet(need(Kind.RDS_DATABASE, Kind.AWS_NETWORK), network)
+        if missing or network is None:
+            return await self._wait(ctx, env, Kind.AWS_NETWORK, missing)
+        environment_network = await ctx.store.outputs(EnvironmentNetworkOutputs, ctx.key)
+        missing = unmet(need(Kind.RDS_DATABASE, Kind.ENVIRONMENT_NETWORK), environment_network)
+        if missing or environment_network is None:
+            return await self._wait(ctx, env, Kind.ENVIRONMENT_NETWORK, missing)
         return await self._converge(ctx, env, desired_database(env, network, environment_network))
 
     async def _converge(
@@ -131,7 +133,7 @@ class DatabaseReconciler:
     ) -> Result:
         applier = DatabaseApplier(self._clients, ownership_tags(env))
         done: list[str] = []
-        known = known_secret(await ctx.store.outputs(ctx.kind, ctx.key))
+        known = known_secret(await ctx.store.outputs(DatabaseOutputs, ctx.key))
         for _ in range(MAX_ROUNDS):
             observed = await observe_database(self._clients, desired, self._instances, self._groups, known)
             plan = plan_database(desired, observed)
@@ -163,15 +165,15 @@ class DatabaseReconciler:
 
     async def _tear_down(self, ctx: ReconcileContext, env: EnvironmentRecord) -> Result:
         # The workload first stops injecting the connection secret (or is gone).
-        if workload_may_use(env, await ctx.store.status(WORKLOAD_KIND, ctx.key)):
+        if workload_may_use(env, await ctx.store.status(WorkloadOutputs, ctx.key)):
             await self._write_deleting(ctx, env, WAITING_FOR_WORKLOAD)
-            return RequeueAfter(DEPENDENCY_SECONDS, WAITING_FOR_WORKLOAD)
-        network = await ctx.store.outputs(NETWORK_KIND, NETWORK_KEY) or {}
+            return RequeueAfter(TEARDOWN_WAIT_SECONDS, WAITING_FOR_WORKLOAD)
+        network = await ctx.store.outputs(NetworkOutputs, SHARED_KEY)
         request = env.spec.database
         targets = DatabaseTargets(
             identifier=instance_identifier(env),
             secret_name=connection_secret_name(env),
-            vpc_id=network.get("vpcId"),
+            vpc_id=network.vpc_id if network else None,
             owner=str(env.id),
             generation=env.generation,
             # A database dropped from the spec has no request left to opt out: it is snapshotted.
@@ -189,39 +191,33 @@ class DatabaseReconciler:
         ctx.log("rds-database.torn-down", identifier=targets.identifier)
         return Forget()
 
-    async def _wait(self, ctx: ReconcileContext, env: EnvironmentRecord, message: str) -> Result:
-        previous = await ctx.store.status(ctx.kind, ctx.key)
-        current = self._set(
-            previous.conditions if previous else [], ConditionType.READY, False, "Waiting", message
-        )
-        current = self._set(current, ConditionType.PROGRESSING, True, "Waiting", message)
-        outputs_before = previous.outputs if previous else {"ready": False}
-        await ctx.store.write_status(
-            StatusUpdate(env.generation, current, {**outputs_before, "ready": False})
-        )
-        return RequeueAfter(DEPENDENCY_SECONDS, message)
+    async def _wait(
+        self, ctx: ReconcileContext, env: EnvironmentRecord, kind: Kind, missing: Sequence[str]
+    ) -> Result:
+        """Ready=False `WaitingFor<Kind>` until `kind`'s pass wakes this one; the outputs
+        stay the last pass's, not ready."""
+        verdict = waiting_for(kind, missing)
+        await self._write_not_ready(ctx, env, verdict)
+        return RequeueAfter(WAITING_BACKSTOP_SECONDS, verdict.ready[2])
 
     async def _write_deleting(self, ctx: ReconcileContext, env: EnvironmentRecord, message: str) -> None:
-        previous = await ctx.store.status(ctx.kind, ctx.key)
-        current = self._set(
-            previous.conditions if previous else [], ConditionType.READY, False, "Deleting", message
-        )
-        current = self._set(current, ConditionType.PROGRESSING, True, "Deleting", message)
-        before = previous.outputs if previous else {}
-        await ctx.store.write_status(StatusUpdate(env.generation, current, {**before, "ready": False}))
+        await self._write_not_ready(ctx, env, same_reason("Deleting", message))
 
-    def _set(
-        self, current: Sequence[Condition], kind: ConditionType, status: bool, reason: str, message: str
-    ) -> list[Condition]:
-        condition = Condition(
-            type=kind, status=status, reason=reason, message=message, last_transition_time=self._clock()
-        )
-        return set_condition(list(current), condition)
+    async def _write_not_ready(self, ctx: ReconcileContext, env: EnvironmentRecord, verdict: Verdict) -> None:
+        """Ready and Progressing as judged (Degraded as it was); the last outputs, not ready."""
+        previous = await ctx.store.status(DatabaseOutputs, ctx.key)
+        recorded = previous.outputs if previous else None
+        before = recorded if isinstance(recorded, DatabaseOutputs) else DatabaseOutputs()
+        current = previous.conditions if previous else []
+        kept = replace(verdict, degraded=degraded_of(current))
+        judged = conditions(current, kept, self._clock())
+        not_ready = before.model_copy(update={"ready": False})
+        await ctx.store.write_status(StatusUpdate(env.generation, judged, not_ready))
 
     async def _write(
-        self, ctx: ReconcileContext, env: EnvironmentRecord, verdict: Verdict, values: dict
+        self, ctx: ReconcileContext, env: EnvironmentRecord, verdict: Verdict, values: DatabaseOutputs
     ) -> None:
-        previous = await ctx.store.status(ctx.kind, ctx.key)
+        previous = await ctx.store.status(DatabaseOutputs, ctx.key)
         await ctx.store.write_status(
             StatusUpdate(
                 observed_generation=env.generation,

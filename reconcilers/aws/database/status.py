@@ -6,9 +6,7 @@ connection secret holds its endpoint and a password the instance has.
 """
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from reconcilers.aws.database.plan import (
@@ -21,7 +19,8 @@ from reconcilers.aws.database.plan import (
     connection_fields,
     fields_digest,
 )
-from schemas.status import Condition, judged_conditions
+from reconcilers.status import AS_DESIRED, Verdict
+from schemas.outputs.aws import DatabaseOutputs, InjectedSecret
 
 # The injected variable, and the key of the connection secret it comes from.
 INJECTED_KEYS = (
@@ -47,10 +46,10 @@ PENDING = "pending until the maintenance window: {changes}"
 APPLIED = "applied: {actions}"
 
 
-def injected_secrets(secret_arn: str | None) -> list[dict[str, str]]:
+def injected_secrets(secret_arn: str | None) -> list[InjectedSecret]:
     if not secret_arn:
         return []
-    return [{"name": name, "valueFrom": f"{secret_arn}:{key}::"} for name, key in INJECTED_KEYS]
+    return [InjectedSecret(name=name, value_from=f"{secret_arn}:{key}::") for name, key in INJECTED_KEYS]
 
 
 def pending_modifications(observed: DatabaseObservation) -> dict[str, Any]:
@@ -73,48 +72,40 @@ def is_ready(desired: DesiredDatabase, observed: DatabaseObservation) -> bool:
     )
 
 
-SECRET_VERSION = "connectionSecretVersion"
-SECRET_DIGEST = "connectionSecretDigest"
-
-
 def known_secret_output(secret: ObservedSecret) -> dict[str, str | None]:
+    """The `connection_secret_version` and `_digest` of a value this pass found complete."""
     complete = secret.state is SecretState.PRESENT and secret.has_password and not secret.password_pending
     return {
-        SECRET_VERSION: (secret.version or None) if complete else None,
-        SECRET_DIGEST: secret.digest if complete and secret.version else None,
+        "connection_secret_version": (secret.version or None) if complete else None,
+        "connection_secret_digest": secret.digest if complete and secret.version else None,
     }
 
 
-def known_secret(outputs: Mapping[str, Any] | None) -> tuple[str, str] | None:
+def known_secret(outputs: DatabaseOutputs | None) -> tuple[str, str] | None:
     """(version, digest) of the value an earlier pass read, if it recorded them."""
-    version, digest = (outputs or {}).get(SECRET_VERSION), (outputs or {}).get(SECRET_DIGEST)
-    return (version, digest) if isinstance(version, str) and isinstance(digest, str) else None
+    if outputs is None:
+        return None
+    version, digest = outputs.connection_secret_version, outputs.connection_secret_digest
+    return (version, digest) if version is not None and digest is not None else None
 
 
-def outputs(desired: DesiredDatabase, observed: DatabaseObservation) -> dict[str, Any]:
+def outputs(desired: DesiredDatabase, observed: DatabaseObservation) -> DatabaseOutputs:
     instance = observed.instance if observed.instance and observed.instance.owner == desired.owner else None
     arn = observed.secret.arn if observed.secret.state is SecretState.PRESENT else None
-    return {
-        "ready": is_ready(desired, observed),
-        "rdsInstanceIdentifier": desired.identifier,
-        "rdsInstanceEndpoint": instance.host if instance else None,
-        "rdsInstancePort": instance.port if instance else None,
-        "rdsInstanceEngine": instance.engine if instance else desired.engine,
-        "rdsInstanceStatus": instance.status if instance else None,
-        "pendingModifications": pending_modifications(observed) if instance else {},
-        "connectionSecretArn": arn,
+    return DatabaseOutputs(
+        ready=is_ready(desired, observed),
+        rds_instance_identifier=desired.identifier,
+        rds_instance_endpoint=instance.host if instance else None,
+        rds_instance_port=instance.port if instance else None,
+        rds_instance_engine=instance.engine if instance else desired.engine,
+        rds_instance_status=instance.status if instance else None,
+        pending_modifications=pending_modifications(observed) if instance else {},
+        connection_secret_arn=arn,
         # The version of the secret's value this pass found complete (or wrote), and its
         # fields' digest: a later pass that finds the same version current need not read it.
         **known_secret_output(observed.secret),
-        "injectedSecrets": injected_secrets(arn),
-    }
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    ready: tuple[bool, str, str]
-    progressing: tuple[bool, str, str]
-    degraded: tuple[bool, str, str]
+        injected_secrets=injected_secrets(arn),
+    )
 
 
 def judge(
@@ -123,7 +114,7 @@ def judge(
     degraded = (
         (True, refusals[0].reason, "; ".join(r.message for r in refusals))
         if refusals
-        else (False, "AsDesired", "")
+        else AS_DESIRED
     )
     instance = observed.instance
     if any(r.reason == "NameOwnedElsewhere" for r in refusals):
@@ -155,7 +146,3 @@ def judge(
         message = PENDING.format(changes=", ".join(f"{k}={v}" for k, v in sorted(pending.items())))
         return Verdict(ready, (True, "ModificationsPending", message), degraded)
     return Verdict(ready, (False, "AsDesired", ready[2]), degraded)
-
-
-def conditions(previous: Sequence[Condition], verdict: Verdict, now: datetime) -> list[Condition]:
-    return judged_conditions(list(previous), verdict.ready, verdict.progressing, verdict.degraded, now)

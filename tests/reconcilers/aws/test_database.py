@@ -108,7 +108,7 @@ async def test_waits_for_the_environment_network(aws, aws_config, database, cloc
     assert isinstance(result, RequeueAfter) and "environment-network" in result.reason
     publish_environment_network(database, ["sg-0123456789abcdef0"], ready=False)
     assert isinstance(await database_pass(aws, aws_config, database, clock), RequeueAfter)
-    assert condition(database, ConditionType.READY).reason == "Waiting"
+    assert condition(database, ConditionType.READY).reason == "WaitingForEnvironmentNetwork"
     assert status(database).outputs["ready"] is False
     assert (await aws.rds.describe_db_instances())["DBInstances"] == []
 

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from reconcilers.aws.database.names import ENGINES, final_snapshot_identifier, instance_identifier
 from reconcilers.aws.database.observe import instance_from_description
 from reconcilers.aws.database.plan import Refusal
-from reconcilers.aws.database.status import conditions, judge, outputs
+from reconcilers.aws.database.status import judge, outputs
+from reconcilers.status import conditions
 from schemas.status import ConditionType
 from tests.reconcilers.aws.factories import environment
 from tests.reconcilers.aws.test_database_plan import CONVERGED, DESIRED, INSTANCE
@@ -38,7 +39,7 @@ def test_pending_modifications_show_in_the_outputs_and_as_progressing():
         "PendingModifiedValues": pending,
     }
     observed = replace(CONVERGED, instance=instance_from_description(description))
-    values = outputs(DESIRED, observed)
+    values = outputs(DESIRED, observed).to_stored()
     assert values["pendingModifications"] == {"instanceClass": "db.r6g.large", "storageGb": 100}
     assert values["ready"] is True
     verdict = judge(DESIRED, observed, (), ())
@@ -60,7 +61,7 @@ def test_an_instance_being_created_is_not_ready():
     observed = replace(CONVERGED, instance=replace(INSTANCE, status="creating", host=None))
     verdict = judge(DESIRED, observed, (), ())
     assert verdict.ready[:2] == (False, "Creating") and verdict.progressing[0] is True
-    assert outputs(DESIRED, observed)["rdsInstanceStatus"] == "creating"
+    assert outputs(DESIRED, observed).to_stored()["rdsInstanceStatus"] == "creating"
 
 
 names = st.from_regex(r"\A[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\Z")
