@@ -63,8 +63,9 @@ async def get_metrics(request: Request) -> Response:
     if query.container_name and query.container_name not in container_names(found.spec):
         raise query_error("containerName", NO_SUCH_CONTAINER.format(name=query.container_name))
     reads = cloud_reads(request)
-    outputs = found.workload_outputs or {}
-    cluster, service = cluster_name(outputs.get("clusterArn")), outputs.get("serviceName")
+    outputs = found.workload_outputs
+    cluster = cluster_name(outputs.cluster_arn) if outputs else None
+    service = outputs.service_name if outputs else None
     series: list[MetricSeries] = []
     if cluster and service:
         read = await reads.metrics.read(
