@@ -5,6 +5,7 @@ import asyncio
 import dataclasses
 import os
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import asyncpg
@@ -21,6 +22,7 @@ from controller.client.config import NO_ORGANISATION, config_path, first_given
 from controller.cli_options import add_data_dir, add_everywhere
 from controller.logging import configure
 from controller.settings import Settings
+from schemas.kind_graph import graph_lines
 
 NO_DATABASE = (
     "berth: no database. Set DATABASE_URL, or start the sandbox with `berth up` "
@@ -30,7 +32,9 @@ NO_DATABASE = (
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="berth", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"berth {version('berth')}")
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("kinds", help="the reconciler kinds: what each needs from which, and who needs it")
 
     up = commands.add_parser("up", help="run the whole sandbox: database, simulated AWS, API, controller")
     up.add_argument("--host", default="127.0.0.1")
@@ -131,6 +135,8 @@ def main(argv: list[str] | None = None) -> None:
         settings = dataclasses.replace(settings, data_dir=args.data_dir)
     configure(settings.log_level, json=settings.log_json)
     match args.command:
+        case "kinds":
+            print("\n".join(graph_lines()))
         case "up":
             from controller.sandbox.up import up
 
