@@ -122,7 +122,13 @@ class ReconcileContext(Protocol):
     def log(self, event: str, **fields: Any) -> None: ...
 
 
-class Reconciler(Protocol):
+# The context a reconciler needs: `ReconcileContext`, or one whose store answers more
+# (the kube kinds' `KubeContext`). Contravariant: a reconciler content with a plain
+# context runs wherever a richer one is given.
+C = TypeVar("C", bound=ReconcileContext, contravariant=True)
+
+
+class Reconciler(Protocol[C]):
     """One kind's loop. What it needs of other kinds is declared in `schemas.kind_graph`:
     when a pass of one of those kinds changes what it reads, the runtime makes this
     kind's pass due at once, so a reconciler waiting on another needs only a slow
@@ -130,7 +136,7 @@ class Reconciler(Protocol):
 
     kind: str
 
-    async def reconcile(self, ctx: ReconcileContext) -> Result: ...
+    async def reconcile(self, ctx: C) -> Result: ...
 
 
 WRONG_OUTPUTS = "a {kind} pass wrote {model}, the outputs of {other}"

@@ -179,10 +179,11 @@ class KubeStore(StateStore, Protocol):
         queues `kube-build` for it, and marks the build stage running."""
         ...
 
-    async def create_pipeline_release(self, pipeline: KubePipeline) -> UUID:
+    async def create_pipeline_release(self, pipeline: KubePipeline) -> UUID | None:
         """Build succeeded: a release of the pipeline's image with the application's
         configuration now (release stage succeeded, deploy stage running), then a
-        deployment of it, queuing `kube-application`: the deployment's id."""
+        deployment of it, queuing `kube-application`: the deployment's id (None: the
+        application is no longer live)."""
         ...
 
     async def ensure_queued(self, kind: str, key: str) -> None:
@@ -204,4 +205,4 @@ class KubeStore(StateStore, Protocol):
 
 
 class KubeContext(ReconcileContext, Protocol):
-    store: KubeStore  # type: ignore[assignment]
+    store: KubeStore
