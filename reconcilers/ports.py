@@ -14,6 +14,10 @@ from schemas.outputs import Outputs
 from schemas.status import Condition
 
 O = TypeVar("O", bound=Outputs)
+# The outputs model a pass writes: its own kind's. A reconciler that names it
+# (`ctx: ReconcileContext[NetworkOutputs]`) cannot type-check writing another kind's
+# model; unnamed (`ReconcileContext`), it is any model, checked only when written.
+W = TypeVar("W", bound=Outputs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +60,7 @@ class LeaseLost(Exception):
     """Another worker owns the key now; this pass must not write anything more."""
 
 
-class StateStore(Protocol):
+class StateStore(Protocol[W]):
     """Reads of desired state and fenced writes of observed state.
 
     Every write checks, in its own transaction, that this pass still holds the
@@ -88,7 +92,7 @@ class StateStore(Protocol):
         group or namespace, which goes only when none is left."""
         ...
 
-    async def write_status(self, update: StatusUpdate) -> None:
+    async def write_status(self, update: StatusUpdate[W]) -> None:
         """Outputs given as a model must be the pass's own kind's (else `TypeError`)."""
         ...
 
@@ -109,11 +113,11 @@ class StateStore(Protocol):
         ...
 
 
-class ReconcileContext(Protocol):
+class ReconcileContext(Protocol[W]):
     kind: str
     key: str
     reconcile_id: str
-    store: StateStore
+    store: StateStore[W]
 
     def bind(self, **fields: Any) -> None:
         """Add fields (application, environment, generation, …) to this pass's log line."""
