@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 from uuid import UUID
 
-from reconcilers.ports import ReconcileContext, StateStore
+from reconcilers.ports import ReconcileContext, StateStore, W
 
 StageStatus = Literal["pending", "running", "succeeded", "failed", "skipped"]
 Stage = Literal["build", "release", "deploy"]
@@ -134,7 +134,7 @@ class MetricSample:
     restart_count: int
 
 
-class KubeStore(StateStore, Protocol):
+class KubeStore(StateStore[W], Protocol[W]):
     """Reads of v1 desired state and fenced writes of what the cluster did."""
 
     async def kube_application(self, application_id: UUID) -> KubeApplication | None: ...
@@ -204,5 +204,5 @@ class KubeStore(StateStore, Protocol):
     ) -> None: ...
 
 
-class KubeContext(ReconcileContext, Protocol):
-    store: KubeStore
+class KubeContext(ReconcileContext[W], Protocol[W]):
+    store: KubeStore[W]
