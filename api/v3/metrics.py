@@ -24,6 +24,7 @@ from schemas.v3.observability import (
     MetricSeries,
     MetricsQuery,
     MetricsWindowError,
+    Statistic,
 )
 
 NO_SUCH_CONTAINER = "the environment has no container named {name!r}"
@@ -40,7 +41,7 @@ def cluster_name(cluster: str | None) -> str | None:
     return cluster.rsplit("cluster/", 1)[-1] if cluster.startswith("arn:") else cluster
 
 
-def container_names(spec: dict[str, Any]) -> set[str]:
+def container_names(spec: dict[str, Any]) -> set[str | None]:
     return {c.get("name") for c in (spec.get("compose") or {}).get("containers") or [] if isinstance(c, dict)}
 
 
@@ -82,7 +83,7 @@ async def get_metrics(request: Request) -> Response:
         series = [
             MetricSeries(
                 metric_name=points.metric_name,
-                statistic=points.statistic,
+                statistic=Statistic(points.statistic),
                 datapoints=[Datapoint(timestamp=t, value=v) for t, v in points.points],
             )
             for points in read

@@ -44,7 +44,7 @@ def application_status(row: Mapping[str, Any]) -> str:
     return workload_status(row, row["production_generation"])
 
 
-NEW_APPLICATION = {
+NEW_APPLICATION: dict[str, Any] = {
     "deleting": False,
     "observed_generation": None,
     "production_generation": 1,
