@@ -102,9 +102,10 @@ def _database(wanted: DatabaseRequest | None, outputs: DatabaseOutputs) -> Appli
     if wanted is None:
         return None
     engine = outputs.rds_instance_engine
+    # The contract names two engines; RDS reports what it runs (the same names).
+    known = DatabaseEngine(engine) if engine is not None and engine in DatabaseEngine._value2member_map_ else wanted.engine
     return ApplicationDatabase(
-        # The contract names two engines; RDS reports what it runs (the same names).
-        rds_instance_engine=engine if engine in DatabaseEngine._value2member_map_ else wanted.engine,
+        rds_instance_engine=known,
         rds_instance_identifier=outputs.rds_instance_identifier,
         rds_instance_endpoint=outputs.rds_instance_endpoint,
         rds_instance_status=outputs.rds_instance_status or PENDING,
