@@ -238,7 +238,7 @@ async def _measure(args: Any, settings: Settings, runtime: RuntimeSettings, ledg
                     for reconciler in reconcilers:
                         if args.concurrency:
                             reconciler.concurrency = args.concurrency
-                    per_kind = {r.kind: getattr(r, "concurrency", concurrency) for r in reconcilers}
+                    per_kind = {str(r.kind): getattr(r, "concurrency", concurrency) for r in reconcilers}
                     await WorkQueue(pool).ensure(Kind.AWS_NETWORK, SHARED_KEY)
                     stop = asyncio.Event()
                     worker = asyncio.create_task(Worker(pool, dsn, reconcilers, runtime).run(stop))
@@ -294,7 +294,7 @@ def _result(ledger: Ledger, run: dict) -> dict:
         sums[kind][0 if is_read(operation) else 1] += calls
     for kind in sorted(passes.keys() | sums.keys()):
         reads, writes = sums[kind]
-        per_kind[kind] = {"passes": passes[kind], **_figures(reads, writes, applications)}
+        per_kind[str(kind)] = {"passes": passes[kind], **_figures(reads, writes, applications)}
     total_reads = sum(k["reads"] for k in per_kind.values())
     total_writes = sum(k["writes"] for k in per_kind.values())
     total = {"passes": sum(passes.values()), **_figures(total_reads, total_writes, applications)}

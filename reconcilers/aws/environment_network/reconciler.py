@@ -42,17 +42,9 @@ from reconcilers.aws.environment_network.plan import (
     plan_environment_network,
     releasable,
 )
-from reconcilers.aws.environment_network.status import (
-    RELEASING,
-    Judgement,
-    NetworkFindings,
-    claimed,
-    conditions,
-    judge,
-    outputs,
-)
+from reconcilers.aws.environment_network.status import RELEASING, NetworkFindings, claimed, judge, outputs
 from reconcilers.aws.naming import ownership_tags
-from reconcilers.aws.network import NETWORK_KEY, NETWORK_KIND, utc_now
+from reconcilers.aws.network import utc_now
 from reconcilers.aws.security_groups import Deletion, delete_group, observe_groups
 from reconcilers.aws.service_discovery import (
     DiscoveryNameTaken,
@@ -63,16 +55,18 @@ from reconcilers.aws.service_discovery import (
 )
 from reconcilers.ports import EnvironmentRecord, ReconcileContext, StatusUpdate
 from reconcilers.results import Done, Forget, RequeueAfter, Result, TemporaryError
+from reconcilers.status import Verdict, conditions, same_reason, unmet, waiting_for
+from schemas.kind_graph import need
+from schemas.kinds import SHARED_KEY, Kind
+from schemas.outputs import EnvironmentNetworkOutputs, NetworkOutputs
 
-KIND = "environment-network"
-WORKLOAD_KIND = "ecs-environment"
-NETWORK_WAIT_SECONDS = 2.0
+# A backstop only: the aws-network's pass wakes this one when its outputs change.
+WAITING_BACKSTOP_SECONDS = 30.0
 NAMESPACE_WAIT_SECONDS = 3.0
 RELEASE_WAIT_SECONDS = 30.0
 TEARDOWN_WAIT_SECONDS = 5.0
 MAX_ROUNDS = 4
 
-WAITING_FOR_NETWORK = "waiting for the aws-network's VPC and security group"
 WAITING_FOR_WORKLOAD = "waiting for the ECS service to go before its network does"
 NOT_CONVERGING = "the environment's network still needs {actions} after {rounds} rounds"
 GROUP_DELETED = "deleted security group {name} ({id})"
@@ -86,7 +80,7 @@ def service_id_of(arn: str | None) -> str | None:
 
 
 class EnvironmentNetworkReconciler:
-    kind = KIND
+    kind = Kind.ENVIRONMENT_NETWORK
     concurrency = BATCHED_PASSES_IN_FLIGHT  # passes in flight: more share each batched describe
 
     def __init__(
@@ -110,46 +104,57 @@ class EnvironmentNetworkReconciler:
         if env is None:
             return Forget()
         ctx.bind(organisation=env.organisation, application=env.application, environment=env.name)
-        previous = await ctx.store.status(ctx.kind, ctx.key)
-        network = await ctx.store.outputs(NETWORK_KIND, NETWORK_KEY) or {}
+        previous = await ctx.store.status(EnvironmentNetworkOutputs, ctx.key)
+        network = await ctx.store.outputs(NetworkOutputs, SHARED_KEY)
         if env.deleting:
             return await self._tear_down(ctx, env, previous, network)
-        if not (network.get("vpcId") and network.get("securityGroupIds")):
-            return RequeueAfter(NETWORK_WAIT_SECONDS, WAITING_FOR_NETWORK)
+        missing = unmet(need(Kind.ENVIRONMENT_NETWORK, Kind.AWS_NETWORK), network)
+        if missing or network is None:
+            return await self._wait(ctx, env, previous, missing)
         return await self._converge(ctx, env, previous, network)
+
+    async def _wait(
+        self,
+        ctx: ReconcileContext,
+        env: EnvironmentRecord,
+        previous: StatusUpdate[EnvironmentNetworkOutputs] | None,
+        missing: Sequence[str],
+    ) -> Result:
+        """Ready=False `WaitingForAwsNetwork`; the outputs stay those of the last pass."""
+        verdict = waiting_for(Kind.AWS_NETWORK, missing)
+        await self._write(ctx, env, previous, _outputs_of(previous), verdict)
+        return RequeueAfter(WAITING_BACKSTOP_SECONDS, verdict.ready[2])
 
     async def _converge(
         self,
         ctx: ReconcileContext,
         env: EnvironmentRecord,
-        previous: StatusUpdate | None,
-        network: Mapping[str, Any],
+        previous: StatusUpdate[EnvironmentNetworkOutputs] | None,
+        network: NetworkOutputs,
     ) -> Result:
-        vpc_id = network["vpcId"]
-        before = dict(previous.outputs) if previous else {}
+        vpc_id = network.vpc_id or ""
+        before = _outputs_of(previous)
         desired = desired_network(env, ownership_tags(env), vpc_id, self._edge)
-        left = [*before.get("retiredScopeKeys", ()), before.get("scopeKey") or SHARED]
+        left = [*before.retired_scope_keys, before.scope_key or SHARED]
         retired = releasable(left, desired.scope_key)
-        if before.get("scopeKey") != desired.scope_key:
+        if before.scope_key != desired.scope_key:
             before = claimed(before, desired, retired)
-            waiting = (False, "ScopeChanged", desired.scope_key)
-            judged = (waiting, (True, *waiting[1:]), (False, "AsDesired", ""))
-            await self._write(ctx, env, previous, before, judged)
-            previous = await ctx.store.status(ctx.kind, ctx.key)
+            await self._write(ctx, env, previous, before, same_reason("ScopeChanged", desired.scope_key))
+            previous = await ctx.store.status(EnvironmentNetworkOutputs, ctx.key)
         # A plan on a resync (Ready at this generation) is drift; `report` leaves it be.
         drifts: list[Drift] | None = [] if is_resync(previous, env.generation) else None
         try:
             observed, done, pending = await self._rounds(ctx, env, desired, vpc_id, before, drifts)
         except DiscoveryNameTaken as exc:
             taken = (True, "DiscoveryNameTaken", str(exc))
-            judged = ((False, *taken[1:]), taken, taken)
-            await self._write(ctx, env, previous, {**before, "ready": False}, judged)
+            verdict = Verdict((False, *taken[1:]), taken, taken)
+            await self._write(ctx, env, previous, _not_ready(before), verdict)
             return RequeueAfter(RELEASE_WAIT_SECONDS, str(exc))
         for drift in drifts or ():
             await self._event(ctx, env, *drift.event(corrects(env.spec))[:2])
         kept = list(retired) if pending else await self._release(ctx, env, retired, vpc_id)
         findings = NetworkFindings(
-            desired, observed, tuple(network["securityGroupIds"]), tuple(done), pending, tuple(kept)
+            desired, observed, tuple(network.security_group_ids), tuple(done), pending, tuple(kept)
         )
         if done:
             ctx.log("environment-network.applied", actions=done)
@@ -183,15 +188,15 @@ class EnvironmentNetworkReconciler:
         env: EnvironmentRecord,
         desired: DesiredNetwork,
         vpc_id: str,
-        before: Mapping[str, Any],
+        before: EnvironmentNetworkOutputs,
         drifts: list[Drift] | None = None,
     ) -> tuple[ObservedNetwork, list[str], str]:
         """(what AWS holds now, what was done, why it is still waiting — "" when not).
         `drifts`, on a resync: gets what the first round finds; under the `report` policy
         nothing is applied then."""
         known: dict[str, str | None] = {
-            "namespace": before.get("namespaceId"),
-            "service": service_id_of(before.get("serviceRegistryArn")),
+            "namespace": before.namespace_id,
+            "service": service_id_of(before.service_registry_arn),
         }
         target = NetworkTarget(self._clients, env, vpc_id)
         done: list[str] = []
@@ -264,19 +269,19 @@ class EnvironmentNetworkReconciler:
         self,
         ctx: ReconcileContext,
         env: EnvironmentRecord,
-        previous: StatusUpdate | None,
-        network: Mapping[str, Any],
+        previous: StatusUpdate[EnvironmentNetworkOutputs] | None,
+        network: NetworkOutputs | None,
     ) -> Result:
         """Discovery service, ingress group, then the scope's shared objects if no one
         else uses them (never the aws-network's group); then the kind lets go."""
-        before = dict(previous.outputs) if previous else {}
-        if WORKLOAD_KIND in env.finalizers:
+        before = _outputs_of(previous)
+        if Kind.ECS_ENVIRONMENT in env.finalizers:
             await self._write_deleting(ctx, env, previous, before, WAITING_FOR_WORKLOAD)
             return RequeueAfter(TEARDOWN_WAIT_SECONDS, WAITING_FOR_WORKLOAD)
-        vpc_id = network.get("vpcId")
+        vpc_id = network.vpc_id if network else None
         ingress = ingress_group_name(env)
         waiting: list[str] = []
-        service_id = service_id_of(before.get("serviceRegistryArn"))
+        service_id = service_id_of(before.service_registry_arn)
         if service_id:
             deleted = await delete_discovery(self._sd, service_id)
             if deleted is False:
@@ -285,7 +290,7 @@ class EnvironmentNetworkReconciler:
                 await self._event(ctx, env, "DiscoveryServiceDeleted", DISCOVERY_DELETED.format(id=service_id))
         if not waiting and not await self._delete_group(ctx, env, vpc_id, ingress):
             waiting.append(ingress)
-        keys = releasable([before.get("scopeKey") or SHARED, *before.get("retiredScopeKeys", ())], SHARED)
+        keys = releasable([before.scope_key or SHARED, *before.retired_scope_keys], SHARED)
         if not waiting:
             waiting.extend(await self._release(ctx, env, keys, vpc_id))
         if waiting:
@@ -303,28 +308,37 @@ class EnvironmentNetworkReconciler:
         self,
         ctx: ReconcileContext,
         env: EnvironmentRecord,
-        previous: StatusUpdate | None,
-        before: Mapping[str, Any],
+        previous: StatusUpdate[EnvironmentNetworkOutputs] | None,
+        before: EnvironmentNetworkOutputs,
         message: str,
     ) -> None:
-        judged = ((False, "Deleting", message), (True, "Deleting", message), (False, "AsDesired", ""))
-        await self._write(ctx, env, previous, {**before, "ready": False}, judged)
+        await self._write(ctx, env, previous, _not_ready(before), same_reason("Deleting", message))
 
     async def _write(
         self,
         ctx: ReconcileContext,
         env: EnvironmentRecord,
-        previous: StatusUpdate | None,
-        values: Mapping[str, Any],
-        judged: Sequence[Judgement],
+        previous: StatusUpdate[EnvironmentNetworkOutputs] | None,
+        values: EnvironmentNetworkOutputs,
+        verdict: Verdict,
     ) -> None:
         await ctx.store.write_status(
             StatusUpdate(
                 observed_generation=env.generation,
-                conditions=conditions(previous.conditions if previous else [], judged, self._clock()),
-                outputs=dict(values),
+                conditions=conditions(previous.conditions if previous else [], verdict, self._clock()),
+                outputs=values,
             )
         )
 
     async def _event(self, ctx: ReconcileContext, env: EnvironmentRecord, reason: str, message: str) -> None:
         await ctx.store.record_event(reason=reason, message=message, environment_id=env.id)
+
+
+def _outputs_of(previous: StatusUpdate[EnvironmentNetworkOutputs] | None) -> EnvironmentNetworkOutputs:
+    """What the last pass wrote (nothing yet: the empty outputs)."""
+    recorded = previous.outputs if previous else None
+    return recorded if isinstance(recorded, EnvironmentNetworkOutputs) else EnvironmentNetworkOutputs()
+
+
+def _not_ready(before: EnvironmentNetworkOutputs) -> EnvironmentNetworkOutputs:
+    return before.model_copy(update={"ready": False})

@@ -6,16 +6,14 @@ allow-list entries that are not addresses make it Degraded, not un-Ready: the
 valid rest is applied.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from reconcilers.aws.environment_network.plan import DesiredNetwork, ObservedNetwork
 from reconcilers.aws.security_group_rules import Rule
-from schemas.status import Condition, Judgement, judged_conditions
-
-AS_DESIRED: Judgement = (False, "AsDesired", "")
+from reconcilers.status import AS_DESIRED, Verdict
+from schemas.outputs import EnvironmentNetworkOutputs
+from schemas.status import Judgement
 
 READY = "{scope} scope: security groups {groups}{discovery}"
 DISCOVERY_READY = "; discoverable as {name}.{namespace}"
@@ -57,23 +55,22 @@ def peer_security_group_ids(f: NetworkFindings) -> list[str]:
     return peers
 
 
-def outputs(f: NetworkFindings) -> dict[str, Any]:
+def outputs(f: NetworkFindings) -> EnvironmentNetworkOutputs:
     desired, discovery = f.desired, f.observed.discovery
-    return {
-        "ready": not f.pending,
-        "scope": desired.scope,
-        "scopeKey": desired.scope_key,
-        "securityGroupIds": security_group_ids(f),
-        "peerSecurityGroupIds": peer_security_group_ids(f),
-        "serviceRegistryArn": discovery.arn if discovery else None,
-        "namespaceId": f.observed.namespace_id if desired.namespace else None,
-        "namespaceName": desired.namespace.name if desired.namespace else None,
-        "retiredScopeKeys": list(f.kept),
-    }
+    return EnvironmentNetworkOutputs(
+        ready=not f.pending,
+        scope=desired.scope,
+        scope_key=desired.scope_key,
+        security_group_ids=security_group_ids(f),
+        peer_security_group_ids=peer_security_group_ids(f),
+        service_registry_arn=discovery.arn if discovery else None,
+        namespace_id=f.observed.namespace_id if desired.namespace else None,
+        namespace_name=desired.namespace.name if desired.namespace else None,
+        retired_scope_keys=list(f.kept),
+    )
 
 
-def judge(f: NetworkFindings) -> tuple[Judgement, Judgement, Judgement]:
-    """(Ready, Progressing, Degraded)."""
+def judge(f: NetworkFindings) -> Verdict:
     desired = f.desired
     if f.pending:
         progressing: Judgement = (True, "Waiting", f.pending)
@@ -85,20 +82,13 @@ def judge(f: NetworkFindings) -> tuple[Judgement, Judgement, Judgement]:
         progressing = AS_DESIRED
     degraded = (True, "InvalidAllowList", "; ".join(desired.invalid)) if desired.invalid else AS_DESIRED
     if f.pending:
-        return (False, "Waiting", f.pending), progressing, degraded
+        return Verdict((False, "Waiting", f.pending), progressing, degraded)
     discovery = ""
     if desired.namespace and desired.discovery and f.observed.discovery:
         discovery = DISCOVERY_READY.format(name=desired.discovery.name, namespace=desired.namespace.name)
     groups = ", ".join(security_group_ids(f))
     ready = (True, "NetworkReady", READY.format(scope=desired.scope, groups=groups, discovery=discovery))
-    return ready, progressing, degraded
-
-
-def conditions(
-    previous: Sequence[Condition], judged: Sequence[Judgement], now: datetime
-) -> list[Condition]:
-    ready, progressing, degraded = judged
-    return judged_conditions(list(previous), ready, progressing, degraded, now)
+    return Verdict(ready, progressing, degraded)
 
 
 def describe_rules(rules: Sequence[Rule]) -> str:
@@ -110,13 +100,16 @@ def describe_rules(rules: Sequence[Rule]) -> str:
     )
 
 
-def claimed(before: Mapping[str, Any], desired: DesiredNetwork, retired: Sequence[str]) -> dict[str, Any]:
+def claimed(
+    before: EnvironmentNetworkOutputs, desired: DesiredNetwork, retired: Sequence[str]
+) -> EnvironmentNetworkOutputs:
     """The outputs written before anything of a new scope is made: they count the
     environment as a user of its new scope key (and remember the keys it left)."""
-    return {
-        **before,
-        "ready": False,
-        "scope": desired.scope,
-        "scopeKey": desired.scope_key,
-        "retiredScopeKeys": list(retired),
-    }
+    return before.model_copy(
+        update={
+            "ready": False,
+            "scope": desired.scope,
+            "scope_key": desired.scope_key,
+            "retired_scope_keys": list(retired),
+        }
+    )

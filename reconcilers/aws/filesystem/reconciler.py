@@ -14,7 +14,7 @@ releases the environment and forgets the key. The data goes with it: berth keeps
 no copy (EFS automatic backups are off).
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -36,15 +36,26 @@ from reconcilers.aws.filesystem.plan import (
     plan_teardown,
 )
 from reconcilers.aws.naming import ownership_tags, workload_name
-from reconcilers.aws.network import NETWORK_KEY, NETWORK_KIND, utc_now
-from reconcilers.aws.workload_release import WORKLOAD_KIND, workload_may_use
+from reconcilers.aws.network import utc_now
+from reconcilers.aws.workload_release import workload_may_use
 from reconcilers.ports import EnvironmentRecord, ReconcileContext, StatusUpdate
 from reconcilers.results import Done, Forget, RequeueAfter, Result
+from reconcilers.status import (
+    NAME_OWNED_ELSEWHERE,
+    Verdict,
+    conditions,
+    owned_elsewhere,
+    unmet,
+    waiting_for,
+)
+from schemas.kind_graph import need
+from schemas.kinds import SHARED_KEY, Kind
+from schemas.outputs import EnvironmentNetworkOutputs, FilesystemOutputs, NetworkOutputs, WorkloadOutputs
 
-KIND = "efs-filesystem"
-WORKLOAD_NETWORK_KIND = "environment-network"
 MAX_ROUNDS = 4
 WAIT_SECONDS = 5.0
+# A backstop only: the passes of the kinds it waits for wake this one when their outputs change.
+WAITING_BACKSTOP_SECONDS = 30.0
 # AWS still working on something the next step needs (a mount target's interface
 # holding the security group, a file system still in use): look again shortly.
 BUSY_CODES = frozenset(
@@ -68,7 +79,7 @@ def wants_filesystem(env: EnvironmentRecord) -> bool:
 
 
 def desired_filesystem(
-    env: EnvironmentRecord, network: Mapping[str, Any], workload_network: Mapping[str, Any]
+    env: EnvironmentRecord, network: NetworkOutputs, workload_network: EnvironmentNetworkOutputs
 ) -> DesiredFilesystem:
     name = workload_name(env)
     tags = {**ownership_tags(env), "Name": name}
@@ -76,9 +87,9 @@ def desired_filesystem(
         environment_id=str(env.id),
         name=name,
         tags=tuple(sorted(tags.items())),
-        vpc_id=network["vpcId"],
-        subnet_ids=tuple(network["subnetIds"]),
-        source_group_ids=tuple(sorted(set(workload_network["peerSecurityGroupIds"]))),
+        vpc_id=network.vpc_id or "",
+        subnet_ids=tuple(network.subnet_ids),
+        source_group_ids=tuple(sorted(set(workload_network.peer_security_group_ids))),
         mount_path=env.spec.filesystem.mount_path,
     )
 
@@ -88,7 +99,7 @@ def _describe(action: Any) -> str:
 
 
 class FilesystemReconciler:
-    kind = KIND
+    kind = Kind.EFS_FILESYSTEM
 
     def __init__(
         self, clients: Any, clock: Callable[[], datetime] = utc_now, wait_seconds: float = WAIT_SECONDS
@@ -106,29 +117,41 @@ class FilesystemReconciler:
         if env is None:
             return Forget()
         ctx.bind(organisation=env.organisation, application=env.application, environment=env.name)
-        previous = await ctx.store.status(ctx.kind, ctx.key)
+        previous = await ctx.store.status(FilesystemOutputs, ctx.key)
         if not wants_filesystem(env):
             return await self._tear_down(ctx, env, previous)
-        network = await ctx.store.outputs(NETWORK_KIND, NETWORK_KEY)
-        if not network or not network.get("subnetIds") or not network.get("vpcId"):
-            verdict = status.waiting("WaitingForNetwork", status.WAITING_FOR_NETWORK)
-            return await self._wait_with(ctx, env, previous, verdict)
-        workload_network = await ctx.store.outputs(WORKLOAD_NETWORK_KIND, ctx.key)
-        workload_network = workload_network or {}
-        if not workload_network.get("ready") or not workload_network.get("peerSecurityGroupIds"):
-            verdict = status.waiting("WaitingForNetwork", status.WAITING_FOR_WORKLOAD_NETWORK)
-            return await self._wait_with(ctx, env, previous, verdict)
+        network = await ctx.store.outputs(NetworkOutputs, SHARED_KEY)
+        missing = unmet(need(Kind.EFS_FILESYSTEM, Kind.AWS_NETWORK), network)
+        if missing or network is None:
+            return await self._wait_for(ctx, env, previous, Kind.AWS_NETWORK, missing)
+        workload_network = await ctx.store.outputs(EnvironmentNetworkOutputs, ctx.key)
+        missing = unmet(need(Kind.EFS_FILESYSTEM, Kind.ENVIRONMENT_NETWORK), workload_network)
+        if missing or workload_network is None:
+            return await self._wait_for(ctx, env, previous, Kind.ENVIRONMENT_NETWORK, missing)
         return await self._converge(ctx, env, previous, desired_filesystem(env, network, workload_network))
+
+    async def _wait_for(
+        self,
+        ctx: ReconcileContext,
+        env: EnvironmentRecord,
+        previous: StatusUpdate[FilesystemOutputs] | None,
+        kind: Kind,
+        missing: Sequence[str],
+    ) -> Result:
+        """Ready=False `WaitingFor<Kind>` until `kind`'s pass wakes this one."""
+        verdict = waiting_for(kind, missing)
+        await self._write_status(ctx, env, previous, verdict, status.not_ready(_recorded(previous)))
+        return RequeueAfter(WAITING_BACKSTOP_SECONDS, verdict.progressing[2])
 
     async def _converge(
         self,
         ctx: ReconcileContext,
         env: EnvironmentRecord,
-        previous: StatusUpdate | None,
+        previous: StatusUpdate[FilesystemOutputs] | None,
         desired: DesiredFilesystem,
     ) -> Result:
-        recorded = previous.outputs if previous else {}
-        replaces = recorded.get("accessPointId") or ""
+        recorded = _recorded(previous)
+        replaces = (recorded.access_point_id if recorded else None) or ""
         done: list[str] = []
         for _ in range(MAX_ROUNDS):
             observed = await observe_filesystem(
@@ -137,7 +160,7 @@ class FilesystemReconciler:
             )  # fmt: skip
             plan = plan_filesystem(desired, observed, replaces)
             if plan.foreign:
-                await self._write(ctx, env, previous, status.foreign(plan.foreign), desired, observed)
+                await self._write(ctx, env, previous, owned_elsewhere(plan.foreign), desired, observed)
                 return Done()
             if not plan.actions:
                 break
@@ -184,19 +207,19 @@ class FilesystemReconciler:
         return ""
 
     async def _tear_down(
-        self, ctx: ReconcileContext, env: EnvironmentRecord, previous: StatusUpdate | None
+        self, ctx: ReconcileContext, env: EnvironmentRecord, previous: StatusUpdate[FilesystemOutputs] | None
     ) -> Result:
-        workload = await ctx.store.status(WORKLOAD_KIND, ctx.key)
+        workload = await ctx.store.status(WorkloadOutputs, ctx.key)
         if workload_may_use(env, workload):
             verdict = status.deleting(status.WAITING_FOR_WORKLOAD)
             return await self._wait_with(ctx, env, previous, verdict)
-        recorded = previous.outputs if previous else {}
-        network = await ctx.store.outputs(NETWORK_KIND, NETWORK_KEY) or {}
+        recorded = _recorded(previous)
+        network = await ctx.store.outputs(NetworkOutputs, SHARED_KEY)
         environment_id = str(env.id)
+        vpc_id = network.vpc_id if network else None
+        known_group = recorded.security_group_id if recorded else None
         for _ in range(MAX_ROUNDS):
-            observed = await observe_filesystem(
-                self._efs, self._ec2, environment_id, network.get("vpcId"), recorded.get("securityGroupId")
-            )
+            observed = await observe_filesystem(self._efs, self._ec2, environment_id, vpc_id, known_group)
             plan = plan_teardown(environment_id, observed)
             if plan.done:
                 break
@@ -214,7 +237,7 @@ class FilesystemReconciler:
         if left:
             message = LEFT_ALONE.format(resources=", ".join(left))
             await ctx.store.record_event(
-                reason="NotOwned", message=message, warning=True, environment_id=env.id
+                reason=NAME_OWNED_ELSEWHERE, message=message, warning=True, environment_id=env.id
             )
         await ctx.store.record_event(reason="FilesystemTornDown", message=TORN_DOWN, environment_id=env.id)
         await ctx.store.release_environment(env.id)
@@ -225,22 +248,18 @@ class FilesystemReconciler:
         self,
         ctx: ReconcileContext,
         env: EnvironmentRecord,
-        previous: StatusUpdate | None,
-        verdict: status.Verdict,
+        previous: StatusUpdate[FilesystemOutputs] | None,
+        verdict: Verdict,
     ) -> Result:
-        recorded = dict(previous.outputs) if previous else status.outputs(
-            ready=False, file_system_id=None, access_point_id=None, mount_path=None, security_group_id=None
-        )
-        recorded["ready"] = False
-        await self._write_status(ctx, env, previous, verdict, recorded)
+        await self._write_status(ctx, env, previous, verdict, status.not_ready(_recorded(previous)))
         return RequeueAfter(self._wait, verdict.progressing[2])
 
     async def _write(
         self,
         ctx: ReconcileContext,
         env: EnvironmentRecord,
-        previous: StatusUpdate | None,
-        verdict: status.Verdict,
+        previous: StatusUpdate[FilesystemOutputs] | None,
+        verdict: Verdict,
         desired: DesiredFilesystem,
         observed: FilesystemObservation,
     ) -> None:
@@ -260,12 +279,17 @@ class FilesystemReconciler:
         self,
         ctx: ReconcileContext,
         env: EnvironmentRecord,
-        previous: StatusUpdate | None,
-        verdict: status.Verdict,
-        outputs: dict[str, Any],
+        previous: StatusUpdate[FilesystemOutputs] | None,
+        verdict: Verdict,
+        outputs: FilesystemOutputs,
     ) -> None:
-        conditions = status.conditions(previous.conditions if previous else [], verdict, self._clock())
-        await ctx.store.write_status(StatusUpdate(env.generation, conditions, outputs))
+        judged = conditions(previous.conditions if previous else [], verdict, self._clock())
+        await ctx.store.write_status(StatusUpdate(env.generation, judged, outputs))
+
+
+def _recorded(previous: StatusUpdate[FilesystemOutputs] | None) -> FilesystemOutputs | None:
+    recorded = previous.outputs if previous else None
+    return recorded if isinstance(recorded, FilesystemOutputs) else None
 
 
 def _pending_states(observed: FilesystemObservation) -> str:

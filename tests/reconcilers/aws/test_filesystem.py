@@ -114,7 +114,7 @@ async def test_converges_and_a_second_pass_writes_nothing(aws, database, clock, 
 async def test_waits_for_the_networks(aws, database, clock, env):
     assert isinstance(await filesystem_pass(aws, database, clock), RequeueAfter)
     assert outputs(database)["ready"] is False
-    assert condition(database, ConditionType.READY).reason == "WaitingForNetwork"
+    assert condition(database, ConditionType.READY).reason == "WaitingForAwsNetwork"
 
 
 async def test_waits_for_the_environment_network(aws, database, clock, env, network):
@@ -191,7 +191,7 @@ async def test_a_file_system_with_our_token_but_not_ours_is_left_alone(
     assert await filesystem_pass(recording, database, clock) == Done()
     assert recording.efs.writes() == [] and recording.ec2.writes() == []
     degraded = condition(database, ConditionType.DEGRADED)
-    assert degraded.status and degraded.reason == "NotOwned" and "file system fs-" in degraded.message
+    assert degraded.status and degraded.reason == "NameOwnedElsewhere" and "file system fs-" in degraded.message
     assert outputs(database)["ready"] is False and outputs(database)["filesystemId"] is None
 
 
@@ -246,7 +246,7 @@ async def test_teardown_leaves_what_is_not_ours(aws, database, clock, env, netwo
     assert [fs["FileSystemId"] for fs in (await aws.efs.describe_file_systems())["FileSystems"]] == [
         theirs["FileSystemId"]
     ]
-    assert "NotOwned" in database.event_reasons()
+    assert "NameOwnedElsewhere" in database.event_reasons()
 
 
 async def test_an_environment_that_is_gone_is_forgotten(aws, database, clock):
