@@ -24,7 +24,8 @@ browser:
 
 test: $(STAMP) browser
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
 
 clean:
-	rm -rf $(VENV) .berth .pytest_cache .hypothesis
+	rm -rf $(VENV) .berth .pytest_cache .hypothesis .mypy_cache

@@ -8,7 +8,7 @@ and `api.etags.if_match` refuse, as a programming error, a read the declaration 
 so the document cannot drift from what the handlers read.
 """
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,7 +52,7 @@ class Operation:
     operation_id: str
     summary: str
     request: type[BaseModel] | None = None
-    responses: dict[int, tuple[str, Body]] = field(default_factory=dict)
+    responses: Mapping[int, tuple[str, Body]] = field(default_factory=dict)
     authenticated: bool = True
     # Query parameters: name → (description, JSON schema).
     query: dict[str, tuple[str, dict]] = field(default_factory=dict)

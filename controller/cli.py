@@ -5,15 +5,24 @@ import asyncio
 import dataclasses
 import os
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import asyncpg
 
 from controller.bench import add_bench_commands, run_benchmark
 from controller.client.commands import COMMANDS as CLIENT_COMMANDS
-from controller.client.commands import add_client_commands, run_client_command
+from controller.client.commands import (
+    add_client_commands,
+    add_connection_options,
+    add_organisation_option,
+    run_client_command,
+)
+from controller.client.config import NO_ORGANISATION, config_path, first_given
+from controller.cli_options import add_data_dir, add_everywhere
 from controller.logging import configure
 from controller.settings import Settings
+from schemas.kind_graph import graph_lines
 
 NO_DATABASE = (
     "berth: no database. Set DATABASE_URL, or start the sandbox with `berth up` "
@@ -23,8 +32,9 @@ NO_DATABASE = (
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="berth", description=__doc__)
-    parser.add_argument("--data-dir", type=Path, default=None, help="sandbox data (default ./.berth or BERTH_DATA_DIR)")
+    parser.add_argument("--version", action="version", version=f"berth {version('berth')}")
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("kinds", help="the reconciler kinds: what each needs from which, and who needs it")
 
     up = commands.add_parser("up", help="run the whole sandbox: database, simulated AWS, API, controller")
     up.add_argument("--host", default="127.0.0.1")
@@ -45,11 +55,13 @@ def _parser() -> argparse.ArgumentParser:
 
     token = commands.add_parser("token", help="API tokens").add_subparsers(dest="action", required=True)
     token_create = token.add_parser("create", help="create a token; it is printed once and only its hash is kept")
-    token_create.add_argument("--org", required=True)
+    add_organisation_option(token_create, below=True)
     token_create.add_argument("--name", default="")
 
     add_bench_commands(commands)
     add_client_commands(commands)
+    add_everywhere(parser, add_data_dir)
+    add_connection_options(parser, below=False)
     return parser
 
 
@@ -123,6 +135,8 @@ def main(argv: list[str] | None = None) -> None:
         settings = dataclasses.replace(settings, data_dir=args.data_dir)
     configure(settings.log_level, json=settings.log_json)
     match args.command:
+        case "kinds":
+            print("\n".join(graph_lines()))
         case "up":
             from controller.sandbox.up import up
 
@@ -140,7 +154,10 @@ def main(argv: list[str] | None = None) -> None:
         case "org":
             asyncio.run(_org_create(_database_url(settings), args.slug, args.app_limit))
         case "token":
-            asyncio.run(_token_create(_database_url(settings), args.org, args.name))
+            found = first_given("organisation", args.organisation, os.environ)
+            if found is None:
+                sys.exit(f"berth: token create: {NO_ORGANISATION.format(path=config_path(os.environ))}")
+            asyncio.run(_token_create(_database_url(settings), found[0], args.name))
         case "bench":
             asyncio.run(run_benchmark(args, settings))
         case command if command in CLIENT_COMMANDS:

@@ -2,6 +2,7 @@
 
 import logging
 import sys
+from typing import BinaryIO, TextIO, cast
 
 import orjson
 import structlog
@@ -25,7 +26,7 @@ class _CurrentStderrHandler(logging.StreamHandler):
     """A StreamHandler on the current `sys.stderr` (see `_CurrentStderr`)."""
 
     @property
-    def stream(self):  # type: ignore[override]
+    def stream(self):
         return sys.stderr
 
     @stream.setter
@@ -48,12 +49,19 @@ def configure(level: str = "INFO", *, json: bool = True) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.BytesLoggerFactory(_CurrentStderr()) if json else structlog.PrintLoggerFactory(_CurrentStderr()),
+        logger_factory=_logger_factory(json),
         cache_logger_on_first_use=True,
     )
     _route_standard_logging(json)
     for noisy in ("werkzeug", "botocore", "aiobotocore", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def _logger_factory(json: bool) -> structlog.BytesLoggerFactory | structlog.PrintLoggerFactory:
+    # structlog annotates a whole file object, but only ever calls write() and flush().
+    if json:
+        return structlog.BytesLoggerFactory(cast(BinaryIO, _CurrentStderr()))
+    return structlog.PrintLoggerFactory(cast(TextIO, _CurrentStderr()))
 
 
 def _route_standard_logging(json: bool) -> None:

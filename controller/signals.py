@@ -16,7 +16,7 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 class QuietServer(uvicorn.Server):
     """uvicorn without its own signal handling, for processes that own their signals."""
 
-    def capture_signals(self):  # type: ignore[override]
+    def capture_signals(self):
         return contextlib.nullcontext()
 
 

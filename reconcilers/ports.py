@@ -14,6 +14,10 @@ from schemas.outputs import Outputs
 from schemas.status import Condition
 
 O = TypeVar("O", bound=Outputs)
+# The outputs model a pass writes: its own kind's. A reconciler that names it
+# (`ctx: ReconcileContext[NetworkOutputs]`) cannot type-check writing another kind's
+# model; unnamed (`ReconcileContext`), it is any model, checked only when written.
+W = TypeVar("W", bound=Outputs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +60,7 @@ class LeaseLost(Exception):
     """Another worker owns the key now; this pass must not write anything more."""
 
 
-class StateStore(Protocol):
+class StateStore(Protocol[W]):
     """Reads of desired state and fenced writes of observed state.
 
     Every write checks, in its own transaction, that this pass still holds the
@@ -88,7 +92,7 @@ class StateStore(Protocol):
         group or namespace, which goes only when none is left."""
         ...
 
-    async def write_status(self, update: StatusUpdate) -> None:
+    async def write_status(self, update: StatusUpdate[W]) -> None:
         """Outputs given as a model must be the pass's own kind's (else `TypeError`)."""
         ...
 
@@ -109,11 +113,11 @@ class StateStore(Protocol):
         ...
 
 
-class ReconcileContext(Protocol):
+class ReconcileContext(Protocol[W]):
     kind: str
     key: str
     reconcile_id: str
-    store: StateStore
+    store: StateStore[W]
 
     def bind(self, **fields: Any) -> None:
         """Add fields (application, environment, generation, …) to this pass's log line."""
@@ -122,7 +126,13 @@ class ReconcileContext(Protocol):
     def log(self, event: str, **fields: Any) -> None: ...
 
 
-class Reconciler(Protocol):
+# The context a reconciler needs: `ReconcileContext`, or one whose store answers more
+# (the kube kinds' `KubeContext`). Contravariant: a reconciler content with a plain
+# context runs wherever a richer one is given.
+C = TypeVar("C", bound=ReconcileContext, contravariant=True)
+
+
+class Reconciler(Protocol[C]):
     """One kind's loop. What it needs of other kinds is declared in `schemas.kind_graph`:
     when a pass of one of those kinds changes what it reads, the runtime makes this
     kind's pass due at once, so a reconciler waiting on another needs only a slow
@@ -130,7 +140,7 @@ class Reconciler(Protocol):
 
     kind: str
 
-    async def reconcile(self, ctx: ReconcileContext) -> Result: ...
+    async def reconcile(self, ctx: C) -> Result: ...
 
 
 WRONG_OUTPUTS = "a {kind} pass wrote {model}, the outputs of {other}"

@@ -51,7 +51,7 @@ def same_reason(reason: str, message: str, *, ready: bool = False, progressing: 
 
 
 def waiting_reason(kind: Kind) -> str:
-    return f"WaitingFor{kind.title}"
+    return f"WaitingFor{kind.pascal_case}"
 
 
 def unmet(need: Need, outputs: Outputs | None) -> tuple[str, ...]:

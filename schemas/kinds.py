@@ -21,7 +21,7 @@ class Kind(StrEnum):
     KUBE_METRICS = "kube-metrics"
 
     @property
-    def title(self) -> str:
+    def pascal_case(self) -> str:
         """`environment-network` → `EnvironmentNetwork`: the `WaitingFor…` reasons' suffix."""
         return "".join(part.capitalize() for part in self.value.split("-"))
 

@@ -48,5 +48,5 @@ def _null_defaulted(model: type[BaseModel]) -> frozenset[str]:
         key
         for name, field in model.model_fields.items()
         if not field.is_required() and field.default is not None and NoneType in get_args(field.annotation)
-        for key in (name, field.alias)
+        for key in (name, field.alias or name)
     )

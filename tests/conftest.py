@@ -3,7 +3,7 @@ import pytest
 
 from controller.logging import configure
 from controller.store.pool import create_pool
-from tests import postgres
+from tests import postgres, reference
 from tests.fakes.aws import AWS_TEST_ENVIRONMENT, MotoServer
 
 configure("WARNING")
@@ -50,3 +50,11 @@ def moto_server():
         server = MotoServer().start()
         yield server
         server.stop()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", f"{reference.LAZY_MARK}: parametrize from a reference document (tests/reference.py)")
+
+
+def pytest_generate_tests(metafunc):
+    reference.generate(metafunc)

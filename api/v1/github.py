@@ -72,17 +72,18 @@ async def github_hooks(request: Request) -> Response:
         push = parse_push(_payload(request, raw))
     except ValueError as error:
         raise bad_field(PUSH_FIELDS.get(str(error), "payload"), str(error)) from None
-    if not push.deploys:
+    branch = push.deployed_branch
+    if branch is None:
         detail = NOT_DEPLOYABLE.format(ref=push.ref)
         return JSON(WebhookResponse(hook_id=hook_id, detail=detail).to_wire(), status_code=201)
     pool = request.state.pool
     matching = [
-        row for row in await store.auto_deploy_candidates(pool, push.branch)
+        row for row in await store.auto_deploy_candidates(pool, branch)
         if repository_key(row["github_repository"]) == push.repository
     ]
     started = []
     for row in matching:
-        application = store.Application(row["id"], row["github_repository"], push.branch)
+        application = store.Application(row["id"], row["github_repository"], branch)
         deploy = await start_full_deploy(
             pool,
             request.state.notifier,

@@ -60,6 +60,7 @@ async def delete_application(request: Request) -> Response:
     skip = query_flag(request, SKIP_FINAL_SNAPSHOT)
     name = request.path_params["application"]
     matches = if_match(request)
+    deleted: bool | preconditions.PreconditionFailed
     if matches is None:
         deleted = await store.delete_application(request.state.pool, organisation.id, name, skip_final_snapshot=skip)
     else:

@@ -203,6 +203,7 @@ async def delete_environment(request: Request) -> Response:
     where = (request.state.pool, organisation.id, request.path_params["application"], request.path_params["environment"])
     skip = query_flag(request, SKIP_FINAL_SNAPSHOT)
     matches = if_match(request)
+    outcome: bool | store.IsProduction | preconditions.PreconditionFailed
     if matches is None:
         outcome = await store.delete_environment(*where, skip_final_snapshot=skip)
     else:

@@ -24,6 +24,7 @@ from schemas.v3.observability import (
     MetricSeries,
     MetricsQuery,
     MetricsWindowError,
+    Statistic,
 )
 
 NO_SUCH_CONTAINER = "the environment has no container named {name!r}"
@@ -40,7 +41,7 @@ def cluster_name(cluster: str | None) -> str | None:
     return cluster.rsplit("cluster/", 1)[-1] if cluster.startswith("arn:") else cluster
 
 
-def container_names(spec: dict[str, Any]) -> set[str]:
+def container_names(spec: dict[str, Any]) -> set[str | None]:
     return {c.get("name") for c in (spec.get("compose") or {}).get("containers") or [] if isinstance(c, dict)}
 
 
@@ -63,8 +64,9 @@ async def get_metrics(request: Request) -> Response:
     if query.container_name and query.container_name not in container_names(found.spec):
         raise query_error("containerName", NO_SUCH_CONTAINER.format(name=query.container_name))
     reads = cloud_reads(request)
-    outputs = found.workload_outputs or {}
-    cluster, service = cluster_name(outputs.get("clusterArn")), outputs.get("serviceName")
+    outputs = found.workload_outputs
+    cluster = cluster_name(outputs.cluster_arn) if outputs else None
+    service = outputs.service_name if outputs else None
     series: list[MetricSeries] = []
     if cluster and service:
         read = await reads.metrics.read(
@@ -81,7 +83,7 @@ async def get_metrics(request: Request) -> Response:
         series = [
             MetricSeries(
                 metric_name=points.metric_name,
-                statistic=points.statistic,
+                statistic=Statistic(points.statistic),
                 datapoints=[Datapoint(timestamp=t, value=v) for t, v in points.points],
             )
             for points in read

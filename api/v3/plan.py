@@ -109,6 +109,7 @@ async def apply_application(request: Request) -> Response:
     workload = requested_workload(wanted).to_wire()
     arguments = (pool, organisation.id, wanted.app_name, wanted.to_wire(), workload, APPLICATION_OWNED)
     matches = if_match(request)
+    outcome: store.Created | store.Replaced | store.Deleting | store.LimitReached | preconditions.PreconditionFailed
     if matches is None:
         outcome = await store.apply_application(*arguments)
     else:  # replaces only the version named; never creates

@@ -38,7 +38,7 @@ INVALID_QUERY = "The query parameters are invalid."
 PATH = PREFIX + "/{environment}/scaling-policies"
 
 
-def _query(request: Request, model: type[Q] = ScalingPolicyQuery) -> Q:
+def _query(request: Request, model: type[Q]) -> Q:
     """`?metric=` and `?policyName=` (as `model` reads them), or a 400 naming the bad one
     (`pointer`: `?name`)."""
     try:
@@ -80,7 +80,7 @@ def _policy(wanted: SetScalingPolicyRequest, name: str | None) -> ScalingPolicy:
 
 async def list_scaling_policies(request: Request) -> Response:
     organisation = await authorised_organisation(request, request.path_params["organisation"])
-    query = _query(request)
+    query = _query(request, ScalingPolicyQuery)
     policies, arns = await _stored(request, organisation.id)
     shown = matching(policies, query.metric, query.policy_name)
     return JSON(ScalingPolicyListResponse(policies=[_view(p, arns) for p in shown]).to_wire())
@@ -105,7 +105,7 @@ async def delete_scaling_policy(request: Request) -> Response:
     """Every policy matching all the filters given goes (all of them without a filter);
     none matching is still a 204: the policy is not there, as asked."""
     organisation = await authorised_organisation(request, request.path_params["organisation"])
-    query = _query(request)
+    query = _query(request, ScalingPolicyQuery)
 
     def make_spec(stored: dict) -> dict:
         current = EnvironmentSpec.model_validate(stored)

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from schemas.desired import EnvironmentSpec
-from schemas.outputs import DatabaseOutputs, FilesystemOutputs
+from schemas.outputs import DatabaseOutputs, FilesystemOutputs, WorkloadOutputs
 from schemas.status import ConditionType
 from schemas.v3.applications import (
     Application,
@@ -44,7 +44,7 @@ def application_status(row: Mapping[str, Any]) -> str:
     return workload_status(row, row["production_generation"])
 
 
-NEW_APPLICATION = {
+NEW_APPLICATION: dict[str, Any] = {
     "deleting": False,
     "observed_generation": None,
     "production_generation": 1,
@@ -73,7 +73,8 @@ def application_view(
     else:
         compose, low, high = spec.compose_definition, spec.desired_min_capacity, spec.desired_max_capacity
         database, filesystem = spec.database, spec.filesystem
-    outputs = row["outputs"] or {}
+    observed = WorkloadOutputs.stored(row["outputs"] or {})
+    assert observed is not None
     essential = next((c for c in compose.containers if c.essential is not False), compose.containers[0])
     return Application(
         app_name=spec.app_name,
@@ -85,8 +86,8 @@ def application_view(
         container_names=[c.name for c in compose.containers],
         min_capacity=low,
         max_capacity=high,
-        desired_count=outputs.get("desiredCount"),
-        running_count=outputs.get("runningCount"),
+        desired_count=observed.desired_count,
+        running_count=observed.running_count,
         environment_names=list(row["environment_names"]),
         database=_database(database, DatabaseOutputs.stored(row.get("database_outputs")) or DatabaseOutputs()),
         filesystem=_filesystem(
@@ -101,9 +102,10 @@ def _database(wanted: DatabaseRequest | None, outputs: DatabaseOutputs) -> Appli
     if wanted is None:
         return None
     engine = outputs.rds_instance_engine
+    # The contract names two engines; RDS reports what it runs (the same names).
+    known = DatabaseEngine(engine) if engine is not None and engine in DatabaseEngine._value2member_map_ else wanted.engine
     return ApplicationDatabase(
-        # The contract names two engines; RDS reports what it runs (the same names).
-        rds_instance_engine=engine if engine in DatabaseEngine._value2member_map_ else wanted.engine,
+        rds_instance_engine=known,
         rds_instance_identifier=outputs.rds_instance_identifier,
         rds_instance_endpoint=outputs.rds_instance_endpoint,
         rds_instance_status=outputs.rds_instance_status or PENDING,
@@ -125,12 +127,12 @@ DEPLOYMENT_STATUSES = ("COMPLETED", "IN_PROGRESS", "FAILED")
 FAILED_DEPLOYMENTS = ("FAILED", "ROLLED_BACK")
 
 
-def _deployment(row: Mapping[str, Any], outputs: Mapping[str, Any]) -> tuple[str | None, str | None, str | None]:
+def _deployment(row: Mapping[str, Any], outputs: WorkloadOutputs) -> tuple[str | None, str | None, str | None]:
     """(deploymentStatus, deploymentFailureType, deploymentFailureReason)."""
     latest = row["deployments"][0] if row["deployments"] else None
     if latest is not None and latest["status"] in FAILED_DEPLOYMENTS:
         return "FAILED", latest["status"], latest.get("reason") or None
-    state = outputs.get("rolloutState")
+    state = outputs.rollout_state
     if state in DEPLOYMENT_STATUSES:
         return state, None, None
     if latest is not None and latest["status"] in DEPLOYMENT_STATUSES:
@@ -141,19 +143,21 @@ def _deployment(row: Mapping[str, Any], outputs: Mapping[str, Any]) -> tuple[str
 def environment_view(row: Mapping[str, Any]) -> EnvironmentResponse:
     """`row` is an `environment_views` row."""
     spec = EnvironmentSpec.model_validate(row["spec"])
-    outputs = row["outputs"] or {}
+    outputs = WorkloadOutputs.stored(row["outputs"] or {})
+    assert outputs is not None
     status, failure_type, failure_reason = _deployment(row, outputs)
-    arn = outputs.get("taskDefinitionArn")
-    service = {
-        key: outputs[name]
-        for key, name in (("serviceArn", "serviceArn"), ("serviceName", "serviceName"), ("clusterArn", "clusterArn"))
-        if outputs.get(name)
-    }
+    arn = outputs.task_definition_arn
+    named = (
+        ("serviceArn", outputs.service_arn),
+        ("serviceName", outputs.service_name),
+        ("clusterArn", outputs.cluster_arn),
+    )
+    service = {key: value for key, value in named if value}
     return EnvironmentResponse(
         env_name=row["name"],
         status=workload_status(row, row["generation"]),
-        running_count=outputs.get("runningCount"),
-        desired_count=outputs.get("desiredCount"),
+        running_count=outputs.running_count,
+        desired_count=outputs.desired_count,
         min_capacity=spec.min_capacity,
         max_capacity=spec.max_capacity,
         deployment_status=status,

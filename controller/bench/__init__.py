@@ -101,7 +101,8 @@ async def run_benchmark(args: Any, settings: Settings) -> dict:
     else:
         raise ValueError(UNKNOWN.format(action=args.action))
     if getattr(args, "json", False):
-        print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+        # Kinds (`Kind`, a str enum) key some reports: orjson takes only plain str keys unless told.
+        print(orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
     else:
         print(render(result))
     return result

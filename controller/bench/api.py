@@ -129,14 +129,17 @@ class _Turns:
         return _phase(self.sample, shares)
 
 
+def _difference(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else after - before
+
+
 async def _turn(server: Server, dsn: str, requests: list[bytes], concurrency: int) -> tuple[Sample, dict]:
     """One closed-loop chunk; the CPU seconds the server, the database and the client used."""
     processes = {"server": [server.pid], "db": await database.backend_pids(dsn), "client": [os.getpid()]}
     before = {name: cpu_seconds(pids) for name, pids in processes.items()}
     sample: Sample = await in_load_thread(closed_loop(server.host, server.port, requests, concurrency))
     after = {name: cpu_seconds(pids) for name, pids in processes.items()}
-    used = {name: None if before[name] is None or after[name] is None else after[name] - before[name]
-            for name in processes}
+    used = {name: _difference(before[name], after[name]) for name in processes}
     return sample, used
 
 

@@ -171,7 +171,7 @@ class HostileAws:
         key = (call.account, call.region, kind.bucket)
         bucket = self._buckets.get(key)
         if bucket is None:
-            limit = self.limit_of(call)
+            limit = self._scaled(kind.limit)
             self.bucket_limits[kind.bucket] = limit
             bucket = self._buckets[key] = TokenBucket(limit, self._clock)
         if bucket.take():
@@ -187,7 +187,10 @@ class HostileAws:
         kind = call_type(call.service, call.operation, call.query)
         if kind is None:
             return None
-        return Limit(burst=kind.limit.burst * self.limit_scale, rate=kind.limit.rate * self.limit_scale)
+        return self._scaled(kind.limit)
+
+    def _scaled(self, limit: Limit) -> Limit:
+        return Limit(burst=limit.burst * self.limit_scale, rate=limit.rate * self.limit_scale)
 
     # -- ASGI ------------------------------------------------------------------
 

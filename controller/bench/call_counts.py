@@ -51,9 +51,11 @@ class Ledger:
         self.finished_at: dict[tuple[str, str], float] = {}
         self.all_calls = 0  # every call, measured or not (converging included)
 
-    def mark(self) -> None:
+    def mark(self) -> float:
+        """From now on passes are measured; the clock it started at."""
         self.marked = True
         self.started_at = time.perf_counter()
+        return self.started_at
 
     def open_pass(self, kind: str, key: str) -> PassTally:
         counted = self.marked and (kind, key) not in self.measured
@@ -88,6 +90,8 @@ def keep_loop_settings(wrapper: object, inner: Reconciler) -> None:
 
 class CountedReconciler:
     """The product reconciler, its pass made visible to the ledger."""
+
+    concurrency: int  # only when the inner reconciler has one (keep_loop_settings), or a bench sets it
 
     def __init__(self, inner: Reconciler, ledger: Ledger):
         self._inner = inner

@@ -32,8 +32,9 @@ def keep_create_service_settings() -> None:
                 setattr(service, attribute, value)
         return answer
 
-    create_service.berth_patched = True
-    EC2ContainerServiceResponse.create_service = create_service
+    # moto's response class patched in place: attributes mypy cannot see, set as such
+    setattr(create_service, "berth_patched", True)
+    setattr(EC2ContainerServiceResponse, "create_service", create_service)
 
 
 def main() -> None:

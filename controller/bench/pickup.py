@@ -161,7 +161,8 @@ def _result(seen: dict, keys: dict[str, str], writer: Writer, measured: set[str]
     first: dict[tuple[str, str], tuple[float, str]] = {}
     for kind, key, started, woken_by in seen["passes"]:
         first.setdefault((kind, key), (started, woken_by))
-    latencies, woken = [], Counter()
+    latencies: list[float] = []
+    woken: Counter[str] = Counter()
     for (_, key), (started, woken_by) in first.items():
         name = keys.get(key)
         if name in measured and name in writer.committed:

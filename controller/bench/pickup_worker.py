@@ -13,6 +13,7 @@ import asyncio
 import sys
 import time
 from collections import Counter
+from typing import Literal
 
 import orjson
 
@@ -49,7 +50,7 @@ class WakeLedger(asyncio.Event):
             self._cause = WAKERS.get(caller, caller)
         super().set()
 
-    async def wait(self) -> bool:
+    async def wait(self) -> Literal[True]:
         self._waited = True
         return await super().wait()
 

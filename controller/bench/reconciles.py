@@ -73,7 +73,7 @@ async def _seed(pool: asyncpg.Pool, organisation_id: int, applications: int) -> 
 
     await asyncio.gather(*(writer() for _ in range(WRITERS)))
     kinds = kinds_for(production)
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for row in await pool.fetch(KEYS):
         update = ready(row["generation"])
         conditions = [c.to_wire() for c in update.conditions]

@@ -121,6 +121,7 @@ async def _start_aws(output, module: str = "controller.bench.resync_aws") -> tup
         sys.executable, "-m", module,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=output,
     )  # fmt: skip
+    assert process.stdout is not None  # PIPE
     try:
         line = await asyncio.wait_for(process.stdout.readline(), AWS_START_SECONDS)
     except TimeoutError:
@@ -150,6 +151,7 @@ def simulated_account(endpoint: str) -> tuple[AwsConfig, aioboto3.Session]:
 
 
 async def _stop_aws(process: asyncio.subprocess.Process) -> None:
+    assert process.stdin is not None  # PIPE (_start_aws)
     process.stdin.close()
     try:
         await asyncio.wait_for(process.wait(), 30)
@@ -185,7 +187,7 @@ async def _resync(pool: asyncpg.Pool, ledger: Ledger) -> tuple[set[tuple[str, st
     """Every key due at once; wait until each has had its first pass. The keys and the
     seconds from the requeue to the last first pass's end."""
     keys = {(r["kind"], r["key"]) for r in await pool.fetch(QUEUED_KEYS)}
-    ledger.mark()
+    started = ledger.mark()
     await pool.execute(QUERIES.requeue_all)
     await pool.execute(QUERIES.notify, sorted({kind for kind, _ in keys}))
     deadline = time.monotonic() + RESYNC_TIMEOUT_SECONDS
@@ -194,7 +196,7 @@ async def _resync(pool: asyncpg.Pool, ledger: Ledger) -> tuple[set[tuple[str, st
             done = len(keys & ledger.finished_at.keys())
             raise RuntimeError(NOT_RESYNCED.format(seconds=RESYNC_TIMEOUT_SECONDS, done=done, keys=len(keys)))
         await asyncio.sleep(0.1)
-    return keys, max(ledger.finished_at.values()) - ledger.started_at
+    return keys, max(ledger.finished_at.values()) - started
 
 
 async def bench_resync(args: Any, settings: Settings) -> dict:

@@ -25,6 +25,7 @@ async def start_worker(
         sys.executable, "-m", module, *arguments,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=output,
     )  # fmt: skip
+    assert process.stdout is not None  # PIPE
     try:
         line = await asyncio.wait_for(process.stdout.readline(), start_seconds)
     except TimeoutError:
@@ -37,6 +38,7 @@ async def start_worker(
 
 
 async def stop_worker(process: asyncio.subprocess.Process, output) -> dict:
+    assert process.stdin is not None and process.stdout is not None  # PIPEs (start_worker)
     process.stdin.close()
     try:
         out = await asyncio.wait_for(process.stdout.read(), WORKER_EXIT_SECONDS)

@@ -18,21 +18,34 @@ from controller.client.config import resolve
 from controller.client.manifests import load
 from controller.client.outcomes import ClientError, Exit
 from controller.client.render import Output
+from controller.cli_options import default
 
 COMMANDS = ("apply", "diff", "status", "events", "logs")
 DEFAULT_TIMEOUT = 600.0
 INTERRUPTED = "interrupted"
 
 
-def _connection() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    group = common.add_argument_group("connection (flag, else environment, else config file, else the sandbox)")
-    group.add_argument("--server", help="the API's address (BERTH_SERVER)")
-    group.add_argument("--token", help="an API token (BERTH_TOKEN)")
-    group.add_argument("--organisation", "--organization", dest="organisation",
-                       help="the organisation's slug (BERTH_ORGANISATION)")
-    group.add_argument("-o", "--output", choices=("text", "json"), default="text", help="text for people, json for machines")
-    return common
+CONNECTION_GROUP = "connection (flag, else environment, else config file, else the sandbox)"
+ORGANISATION_FLAGS = ("--org", "--organisation", "--organization")
+# Defaults of the connection options: given to the top-level parser, SUPPRESS below it.
+CONNECTION_DEFAULTS = {"server": None, "token": None, "organisation": None, "output": "text"}
+
+
+def add_organisation_option(parser: argparse.ArgumentParser, below: bool, group=None, required=False) -> None:
+    """`--org` / `--organisation` / `--organization`: one option, whichever spelling."""
+    (group or parser).add_argument(*ORGANISATION_FLAGS, dest="organisation", required=required,
+                                   default=default(None, below),
+                                   help="the organisation's slug (BERTH_ORG, else the config file's org)")
+
+
+def add_connection_options(parser: argparse.ArgumentParser, below: bool) -> None:
+    """--server, --token, --org and -o: on `berth` itself (below=False) and on each client command."""
+    group = parser.add_argument_group(CONNECTION_GROUP)
+    group.add_argument("--server", default=default(None, below), help="the API's address (BERTH_SERVER)")
+    group.add_argument("--token", default=default(None, below), help="an API token (BERTH_TOKEN)")
+    add_organisation_option(parser, below, group)
+    group.add_argument("-o", "--output", choices=("text", "json"), default=default("text", below),
+                       help="text for people, json for machines")
 
 
 def _files(parser: argparse.ArgumentParser) -> None:
@@ -52,7 +65,8 @@ def _usage_is_bad_input(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
 
 
 def _command(commands: argparse._SubParsersAction, name: str, help: str, description: str | None = None):
-    parser = commands.add_parser(name, parents=[_connection()], help=help, description=description or help)
+    parser = commands.add_parser(name, help=help, description=description or help)
+    add_connection_options(parser, below=True)
     return _usage_is_bad_input(parser)
 
 

@@ -1,8 +1,10 @@
 """Where the client finds the API: server, token and organisation.
 
 Each comes from the first of: a flag, the environment (BERTH_SERVER, BERTH_TOKEN,
-BERTH_ORGANISATION), the config file ($BERTH_CONFIG, else
+BERTH_ORG or BERTH_ORGANISATION), the config file ($BERTH_CONFIG, else
 $XDG_CONFIG_HOME/berth/config.toml, else ~/.config/berth/config.toml), the sandbox.
+The organisation has one spelling family everywhere: `--org`, `--organisation` and
+`--organization`; `org`, `organisation` and `organization` in the file.
 
 The sandbox (`berth up`) keeps its token in <data-dir>/token. When that file exists it
 supplies what nothing else did: the server http://127.0.0.1:8080, and — only for a
@@ -22,14 +24,18 @@ from controller.client.outcomes import BadInput
 SANDBOX_SERVER = "http://127.0.0.1:8080"
 SANDBOX_ORGANISATION = "demo"
 CONFIG_KEYS = ("server", "token", "organisation")
-ENVIRONMENT = {"server": "BERTH_SERVER", "token": "BERTH_TOKEN", "organisation": "BERTH_ORGANISATION"}
+# The first variable set wins; BERTH_ORGANISATION is the older spelling, still read.
+ENVIRONMENT = {"server": ("BERTH_SERVER",), "token": ("BERTH_TOKEN",), "organisation": ("BERTH_ORG", "BERTH_ORGANISATION")}
+FLAGS = {"server": "--server", "token": "--token", "organisation": "--org"}
+# The config file's spellings of a key, as the flags'.
+FILE_SPELLINGS = {"org": "organisation", "organization": "organisation"}
 
 NO_SERVER = "no server: pass --server, set BERTH_SERVER, write it in {path}, or start the sandbox with `berth up`"
 NO_TOKEN = "no token: pass --token, set BERTH_TOKEN, or write it in {path}"
-NO_ORGANISATION = "no organisation: pass --organisation, set BERTH_ORGANISATION, or write it in {path}"
+NO_ORGANISATION = "no organisation: pass --org, set BERTH_ORG, or write org = \"…\" in {path}"
 BAD_CONFIG = "the config file {path} is not valid TOML: {error}"
 BAD_CONFIG_KEY = "the config file {path}: {key!r} must be a string"
-UNKNOWN_CONFIG_KEYS = "the config file {path}: unknown keys {keys} (known: server, token, organisation)"
+UNKNOWN_CONFIG_KEYS = "the config file {path}: unknown keys {keys} (known: server, token, org)"
 BAD_SERVER = "the server {server!r} is not an http:// or https:// address"
 
 
@@ -56,7 +62,7 @@ def read_config_file(path: Path) -> dict[str, str]:
         found = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise BadInput(BAD_CONFIG.format(path=path, error=error)) from None
-    found = {("organisation" if key == "organization" else key): value for key, value in found.items()}
+    found = {FILE_SPELLINGS.get(key, key): value for key, value in found.items()}
     if unknown := sorted(set(found) - set(CONFIG_KEYS)):
         raise BadInput(UNKNOWN_CONFIG_KEYS.format(path=path, keys=", ".join(unknown)))
     for key, value in found.items():
@@ -75,23 +81,33 @@ def on_this_machine(server: str) -> bool:
         return False
 
 
+def _candidates(key: str, flag: str | None, environ: Mapping[str, str], path: Path, from_file: Mapping[str, str]):
+    """(source, value) in precedence order: the flag, the environment, the config file."""
+    yield FLAGS[key], flag
+    for variable in ENVIRONMENT[key]:
+        yield variable, environ.get(variable)
+    yield str(path), from_file.get(key)
+
+
+def first_given(key: str, flag: str | None, environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """`key`'s (value, source) from a flag, the environment or the config file; None if none."""
+    path = config_path(environ)
+    for source, value in _candidates(key, flag, environ, path, read_config_file(path)):
+        if value and value.strip():
+            return value.strip(), source
+    return None
+
+
 def resolve(
     flags: Mapping[str, str | None], environ: Mapping[str, str], data_dir: Path
 ) -> ClientConfig:
     """The configuration from `flags` (server, token, organisation; None when not given)."""
     path = config_path(environ)
-    from_file = read_config_file(path)
     values: dict[str, str] = {}
     sources: dict[str, str] = {}
     for key in CONFIG_KEYS:
-        for source, value in (
-            (f"--{key}", flags.get(key)),
-            (ENVIRONMENT[key], environ.get(ENVIRONMENT[key])),
-            (str(path), from_file.get(key)),
-        ):
-            if value:
-                values[key], sources[key] = value.strip(), source
-                break
+        if found := first_given(key, flags.get(key), environ):
+            values[key], sources[key] = found
     sandbox_token = data_dir / "token"
     if sandbox_token.is_file():
         sandbox = f"the sandbox ({data_dir})"

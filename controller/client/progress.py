@@ -57,7 +57,7 @@ class Observation:
         return self.resources[0].phase
 
 
-def _conditions(environment: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+def _conditions(environment: Mapping[str, Any]) -> dict[str | None, Mapping[str, Any]]:
     return {c.get("type"): c for c in environment.get("conditions") or [] if isinstance(c, Mapping)}
 
 

@@ -15,7 +15,7 @@ async def server_events(lines: AsyncIterator[str]) -> AsyncIterator[ServerEvent]
     """The events in a stream: `data:` lines joined by newlines, dispatched at a blank
     line; comments (`:` keep-alives) and `retry:` are skipped; an event without data is
     not dispatched, as the format says."""
-    event, data, last_id = "", [], None
+    event, data, last_id = "", list[str](), None
     async for raw in lines:
         line = raw.rstrip("\r")
         if not line:

@@ -4,11 +4,16 @@ from typing import Any
 
 import structlog
 
-from reconcilers.ports import StateStore
+from reconcilers.kube.ports import KubeContext, KubeStore
+from reconcilers.ports import Reconciler
+
+# Every pass's store answers the kube kinds' reads and writes too (`KubeFencedStateStore`),
+# so a pass's context is a `KubeContext`, and every kind, the kube ones included, runs on it.
+PassReconciler = Reconciler[KubeContext]
 
 
 class PassContext:
-    def __init__(self, kind: str, key: str, reconcile_id: str, store: StateStore):
+    def __init__(self, kind: str, key: str, reconcile_id: str, store: KubeStore):
         self.kind = kind
         self.key = key
         self.reconcile_id = reconcile_id

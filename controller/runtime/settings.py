@@ -3,6 +3,7 @@
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 ENVIRONMENT_NAMES = {
     "lease_seconds": "BERTH_LEASE_SECONDS",
@@ -27,7 +28,7 @@ class RuntimeSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "RuntimeSettings":
-        given = {}
+        given: dict[str, Any] = {}
         for field in dataclasses.fields(cls):
             raw = environ.get(ENVIRONMENT_NAMES[field.name])
             if raw is not None:

@@ -19,14 +19,14 @@ import structlog
 
 from controller.runtime import metrics
 from controller.runtime.backoff import COHORT_JITTER_SECONDS, failure_delay, on_cohort, resync_delay
-from controller.runtime.context import PassContext
+from controller.runtime.context import PassContext, PassReconciler
 from controller.runtime.pass_events import CountingStore, summarise
 from controller.runtime.listener import listen
 from controller.runtime.settings import RuntimeSettings
 from controller.store.kube_observed import KubeFencedStateStore
 from controller.store.pool import DATABASE_ERRORS, create_pool
 from controller.store.queue import Lease, WorkQueue
-from reconcilers.ports import LeaseLost, Reconciler, StatusUpdate
+from reconcilers.ports import LeaseLost, StatusUpdate
 from reconcilers.results import Done, Forget, PermanentError, RequeueAfter, TemporaryError
 from schemas.kind_graph import watchers
 from schemas.status import Condition, ConditionType, set_condition
@@ -53,7 +53,7 @@ class Worker:
         self,
         pool: asyncpg.Pool,
         dsn: str,
-        reconcilers: Sequence[Reconciler],
+        reconcilers: Sequence[PassReconciler],
         settings: RuntimeSettings,
         *,
         name: str | None = None,
@@ -159,7 +159,7 @@ class Worker:
             filled |= len(leases) == free
         return filled, wave_in
 
-    def _start(self, reconciler: Reconciler, lease: Lease, asked: float) -> None:
+    def _start(self, reconciler: PassReconciler, lease: Lease, asked: float) -> None:
         self._running[lease.kind] += 1
         metrics.claimed(lease.kind, (lease.claimed_at - lease.enqueued_at).total_seconds())
         task = asyncio.create_task(self._pass(reconciler, lease))
@@ -177,7 +177,7 @@ class Worker:
 
         task.add_done_callback(finished)
 
-    async def _pass(self, reconciler: Reconciler, lease: Lease) -> None:
+    async def _pass(self, reconciler: PassReconciler, lease: Lease) -> None:
         store = CountingStore(
             KubeFencedStateStore(
                 self._pool, lease.kind, lease.key, lease.token, preload=lease.preload, watchers=self._watchers.get(lease.kind, {})

@@ -4,6 +4,10 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer  # sandbox dependency: imported when started
 
 SIMULATED_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "berth-sandbox",
@@ -22,7 +26,7 @@ def aws_is_configured(environ: Mapping[str, str]) -> bool:
 @dataclass
 class SimulatedAws:
     endpoint: str
-    _server: object
+    _server: "ThreadedMotoServer"
 
     def stop(self) -> None:
         self._server.stop()

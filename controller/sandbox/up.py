@@ -28,6 +28,7 @@ BANNER = """
 berth is up.
 
   API            {url}
+  console        {url}/console
   organisation   {organisation}
   token          {token}
   AWS            {aws}

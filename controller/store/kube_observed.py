@@ -211,7 +211,7 @@ class KubeFencedStateStore(FencedStateStore):
         await self._notify("kube-build")
         return image_id
 
-    async def create_pipeline_release(self, pipeline: KubePipeline) -> UUID:
+    async def create_pipeline_release(self, pipeline: KubePipeline) -> UUID | None:
         async with self._fenced() as connection:
             made = await snapshot_release(connection, pipeline.application_id, pipeline.image_id)
             if not isinstance(made, ReleaseMade):

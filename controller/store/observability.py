@@ -7,23 +7,24 @@ from uuid import UUID
 import asyncpg
 
 from controller.store.queries import QUERIES
-
-# The workload reconciler's status: its outputs name the ECS cluster and service.
-WORKLOAD_KIND = "ecs-environment"
-
+from schemas.kinds import Kind
+from schemas.outputs import WorkloadOutputs
 
 @dataclass(frozen=True, slots=True)
 class ObservedEnvironment:
     id: UUID
     spec: dict[str, Any]
-    workload_outputs: dict[str, Any] | None
+    workload_outputs: WorkloadOutputs | None  # they name the ECS cluster and service
 
 
 async def observed_environment(
     pool: asyncpg.Pool, organisation_id: int, application: str, environment: str
 ) -> ObservedEnvironment | None:
     """None when the organisation has no such application or environment."""
-    row = await pool.fetchrow(QUERIES.observed_environment, organisation_id, application, environment, WORKLOAD_KIND)
+    row = await pool.fetchrow(
+        QUERIES.observed_environment, organisation_id, application, environment, Kind.ECS_ENVIRONMENT.value
+    )
     if row is None:
         return None
-    return ObservedEnvironment(id=row["id"], spec=row["spec"], workload_outputs=row["outputs"])
+    outputs = WorkloadOutputs.stored(row["outputs"])
+    return ObservedEnvironment(id=row["id"], spec=row["spec"], workload_outputs=outputs)

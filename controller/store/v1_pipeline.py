@@ -134,9 +134,7 @@ async def start_full_deploy(
     return None if row is None else FullDeployStarted(row["image_id"], row["version"], row["pipeline_id"])
 
 
-def _image_summary(image: dict[str, Any] | None) -> dict[str, Any] | None:
-    if image is None:
-        return None
+def _image_summary(image: dict[str, Any]) -> dict[str, Any]:
     return {key: image.get(key) for key in ("id", "version", "image_id", "commit_sha", "build_ref")}
 
 
@@ -158,7 +156,7 @@ async def snapshot_release(
     configuration = await connection.fetchval(QUERIES.v1p_configuration_snapshot, application_id)
     previous = await connection.fetchrow(QUERIES.v1p_previous_release, application_id)
     current_image = _image_summary({**dict(built), "id": str(built["id"])})
-    previous_image = _image_summary(previous["image"]) if previous is not None else None
+    previous_image = _image_summary(previous["image"]) if previous is not None and previous["image"] is not None else None
     row = await connection.fetchrow(
         QUERIES.v1p_insert_release,
         application_id,
@@ -194,10 +192,13 @@ async def deploy_release(connection: asyncpg.Connection | asyncpg.Pool, release_
     return None if row is None else row["id"]
 
 
-def stage_record(row: asyncpg.Record | None) -> StageRecord | None:
+def _latest_record(row: asyncpg.Record | None) -> StageRecord | None:
+    """The latest stage row as a record, or None when there is none yet."""
+    return None if row is None else stage_record(row)
+
+
+def stage_record(row: asyncpg.Record) -> StageRecord:
     """A latest/finished stage row (images, releases, deployments queries) as a record."""
-    if row is None:
-        return None
     return StageRecord(
         id=str(row["id"]),
         version=row["version"],
@@ -221,9 +222,9 @@ class LatestStages:
 async def latest_stages(pool: asyncpg.Pool, application_id: UUID) -> LatestStages:
     async with pool.acquire() as connection, connection.transaction(isolation="repeatable_read", readonly=True):
         return LatestStages(
-            stage_record(await connection.fetchrow(QUERIES.v1p_latest_image, application_id)),
-            stage_record(await connection.fetchrow(QUERIES.v1p_latest_release, application_id)),
-            stage_record(await connection.fetchrow(QUERIES.v1p_latest_deployment, application_id)),
+            _latest_record(await connection.fetchrow(QUERIES.v1p_latest_image, application_id)),
+            _latest_record(await connection.fetchrow(QUERIES.v1p_latest_release, application_id)),
+            _latest_record(await connection.fetchrow(QUERIES.v1p_latest_deployment, application_id)),
             await connection.fetchrow(QUERIES.v1p_latest_pipeline, application_id),
         )
 

@@ -18,6 +18,7 @@ from reconcilers.kube.build import KubeBuildReconciler
 from reconcilers.kube.config import KubeConfig, kube_api_client
 from reconcilers.kube.metrics import KubeMetricsReconciler
 from reconcilers.kube.pipeline import KubePipelineReconciler
+from reconcilers.kube.ports import KubeContext
 from reconcilers.ports import Reconciler
 
 __all__ = ["KubeConfig", "kube_api_client", "kube_reconcilers"]
@@ -25,7 +26,7 @@ __all__ = ["KubeConfig", "kube_api_client", "kube_reconcilers"]
 
 def kube_reconcilers(
     api_client: Any, config: KubeConfig, clock: Callable[[], datetime] = utc_now
-) -> list[Reconciler]:
+) -> list[Reconciler[KubeContext]]:
     """The kube reconcilers of one controller process, sharing one entered ApiClient."""
     api = KubeApi(api_client)
     return [

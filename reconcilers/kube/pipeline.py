@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 from uuid import UUID
 
-from reconcilers.kube.ports import KubeContext, KubePipeline, StageProgress
+from reconcilers.kube.ports import KubeContext, KubePipeline, StageProgress, StageStatus
 from reconcilers.results import Done, Forget, RequeueAfter, Result
 
 KIND = "kube-pipeline"
@@ -120,7 +120,7 @@ class KubePipelineReconciler:
         elif isinstance(step, Release):
             await store.create_pipeline_release(pipeline)
         elif isinstance(step, Finish):
-            status = "succeeded" if step.succeeded else "failed"
+            status: StageStatus = "succeeded" if step.succeeded else "failed"
             await store.set_pipeline_stage(pipeline, step.stage, status, error_detail=step.reason)
             reason = "PipelineSucceeded" if step.succeeded else "PipelineFailed"
             message = f"pipeline {pipeline.id}: {step.stage} {status}" + (f" ({step.reason})" if step.reason else "")

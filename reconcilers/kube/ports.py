@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 from uuid import UUID
 
-from reconcilers.ports import ReconcileContext, StateStore
+from reconcilers.ports import ReconcileContext, StateStore, W
 
 StageStatus = Literal["pending", "running", "succeeded", "failed", "skipped"]
 Stage = Literal["build", "release", "deploy"]
@@ -134,7 +134,7 @@ class MetricSample:
     restart_count: int
 
 
-class KubeStore(StateStore, Protocol):
+class KubeStore(StateStore[W], Protocol[W]):
     """Reads of v1 desired state and fenced writes of what the cluster did."""
 
     async def kube_application(self, application_id: UUID) -> KubeApplication | None: ...
@@ -179,10 +179,11 @@ class KubeStore(StateStore, Protocol):
         queues `kube-build` for it, and marks the build stage running."""
         ...
 
-    async def create_pipeline_release(self, pipeline: KubePipeline) -> UUID:
+    async def create_pipeline_release(self, pipeline: KubePipeline) -> UUID | None:
         """Build succeeded: a release of the pipeline's image with the application's
         configuration now (release stage succeeded, deploy stage running), then a
-        deployment of it, queuing `kube-application`: the deployment's id."""
+        deployment of it, queuing `kube-application`: the deployment's id (None: the
+        application is no longer live)."""
         ...
 
     async def ensure_queued(self, kind: str, key: str) -> None:
@@ -203,5 +204,5 @@ class KubeStore(StateStore, Protocol):
     ) -> None: ...
 
 
-class KubeContext(ReconcileContext, Protocol):
-    store: KubeStore  # type: ignore[assignment]
+class KubeContext(ReconcileContext[W], Protocol[W]):
+    store: KubeStore[W]

@@ -52,7 +52,12 @@ class PushEvent:
     @property
     def deploys(self) -> bool:
         """Only a branch that still exists has something to build."""
-        return self.branch is not None and not self.deleted and self.commit_sha is not None
+        return self.deployed_branch is not None
+
+    @property
+    def deployed_branch(self) -> str | None:
+        """The branch to build, or None when the push leaves nothing to build."""
+        return self.branch if not self.deleted and self.commit_sha is not None else None
 
 
 def parse_push(payload: Any) -> PushEvent:

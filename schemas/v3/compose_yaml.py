@@ -15,7 +15,7 @@ INVALID_YAML = "Invalid YAML"
 NO_SERVICES = "the document has no services"
 BUILD_WARNING = "Service {name!r} uses 'build' directive, image will be internal with a generated tag."
 IGNORED_WARNING = "Service {name!r}: {key!r} is not supported and was ignored."
-CONDITIONS = {"service_started": "START", "service_healthy": "HEALTHY", "service_completed_successfully": "SUCCESS"}
+CONDITIONS: dict[str | None, str] = {"service_started": "START", "service_healthy": "HEALTHY", "service_completed_successfully": "SUCCESS"}
 KNOWN = {
     "image", "build", "ports", "expose", "environment", "command", "entrypoint", "working_dir", "user",
     "depends_on", "healthcheck", "read_only", "volumes", "container_name",

@@ -13,7 +13,9 @@ class UpdateContainerRequest(Container):
     """The body of `PUT …/containers/{container}`: the contract's `Container`, whose `name`
     may be left out (the path names the container) or must be the path's."""
 
-    name: Annotated[str, Field(min_length=1, max_length=255, pattern=NAME_PATTERN)] | None = None
+    # Widens `Container.name` on purpose (the body may leave it out); the request is never
+    # used as a `Container` (`named()` builds one), so the broken substitutability is harmless.
+    name: Annotated[str, Field(min_length=1, max_length=255, pattern=NAME_PATTERN)] | None = None  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _reservation_within_limit(self) -> "UpdateContainerRequest":

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from api.app import create_app
-from controller.client.commands import add_client_commands, run
+from controller.cli import _parser as cli_parser
+from controller.client.commands import run
 from controller.store.organisations import add_token, create_organisation, new_token
 from tests.serving import serve
 
@@ -25,9 +26,7 @@ def shop(image: str = "nginx:1.27", name: str = "shop") -> dict:
 
 
 def parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="berth")
-    add_client_commands(parser.add_subparsers(dest="command", required=True))
-    return parser
+    return cli_parser()
 
 
 @dataclass

@@ -9,7 +9,15 @@ from typing import Any
 from uuid import UUID
 
 from reconcilers.aws.clients import SERVICES
-from reconcilers.ports import DeploymentRecord, EnvironmentRecord, StatusUpdate, parsed_outputs, stored_outputs
+from reconcilers.ports import (
+    DeploymentRecord,
+    EnvironmentRecord,
+    ReconcileContext,
+    StateStore,
+    StatusUpdate,
+    parsed_outputs,
+    stored_outputs,
+)
 from schemas.outputs import Outputs
 
 AWS_REGION = "us-east-1"
@@ -151,7 +159,7 @@ class FakeStateStore:
 class FakeContext:
     kind: str
     key: str
-    store: FakeStateStore
+    store: StateStore  # a FakeStateStore (FakeDatabase.context), typed as the Protocol it stands in for
     reconcile_id: str = "test-pass"
     bound: dict[str, Any] = field(default_factory=dict)
     logged: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -219,3 +227,9 @@ class RecordingClients:
         ecs = RecordingClient(clients.ecs, crash)
         others = {name: RecordingClient(getattr(clients, name), crash) for name in SERVICES if name != "ecs"}
         return cls(ecs=ecs, ecs_once=RecordingClient(clients.ecs_once, crash, calls=ecs.calls), **others)
+
+
+def _conforms(database: FakeDatabase) -> tuple[StateStore, ReconcileContext]:
+    """Never called: mypy (`make test`) checks here that the fakes still are what they
+    stand in for, so a fake that drifts from its Protocol fails the build."""
+    return FakeStateStore(database, "kind", "key"), database.context("kind", "key")

@@ -1,24 +1,34 @@
 """Quant Cloud's contract, read from the reference in shared/ beside the repository.
 
-The reference is for reading and is not copied into the repository; every machine
-and CI lay shared/ out beside the checkout.
+The reference is for reading and is not copied into the repository. Where it is not
+beside the checkout, a test that reads it skips (tests/reference.py), and
+tests/schemas/test_sdk_contract.py checks the same against the published SDK's models.
 """
 
 import copy
 import datetime
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "quant-cloud-applications.openapi.yaml"
+from tests import reference
 
 
 @cache
+def _document() -> dict[str, Any]:
+    return yaml.safe_load(reference.path(reference.QUANT_CLOUD).read_text())
+
+
 def _schemas() -> dict[str, Any]:
-    return yaml.safe_load(REFERENCE.read_text())["components"]["schemas"]
+    """The contract's schemas; without the reference, the test asking skips."""
+    return _document()["components"]["schemas"]
+
+
+def text() -> str:
+    """The contract's text, for what a parsed schema cannot show (a test skips without it)."""
+    return reference.text(reference.QUANT_CLOUD)
 
 
 def schema(name: str) -> dict[str, Any]:

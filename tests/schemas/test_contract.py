@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from schemas.v3 import applications as app
 from schemas.v3 import compose as cmp
+from tests import reference
 from tests.schemas import bodies, contract
 
 CONTAINER = bodies.container()
@@ -113,30 +114,43 @@ DEFAULT_DEVIATIONS = {
     # (`desired_max_capacity`, tested in test_defaults.py).
     ("CreateApplicationRequest", "maxCapacity"),
 }
-CONTRACT_DEFAULTS = [
-    (name, prop, spec["default"])
-    for name in MODELS
-    for prop, spec in contract.properties(name).items()
-    if "default" in spec and (name, prop) not in DEFAULT_DEVIATIONS
-]
 
 
-@pytest.mark.parametrize(
-    ("name", "prop", "default"), CONTRACT_DEFAULTS, ids=[f"{n}.{p}={d}" for n, p, d in CONTRACT_DEFAULTS]
-)
+def contract_defaults() -> list[tuple[str, str, Any]]:
+    return [
+        (name, prop, spec["default"])
+        for name in MODELS
+        for prop, spec in contract.properties(name).items()
+        if "default" in spec and (name, prop) not in DEFAULT_DEVIATIONS
+    ]
+
+
+def nullable_defaults() -> list[tuple[str, str, Any]]:
+    return [d for d in contract_defaults() if contract.properties(d[0])[d[1]].get("nullable")]
+
+
+def not_nullable_defaults() -> list[tuple[str, str, Any]]:
+    return [d for d in contract_defaults() if not contract.properties(d[0])[d[1]].get("nullable")]
+
+
+def _default_id(default: Any) -> str:
+    name, prop, value = default
+    return f"{name}.{prop}={value}"
+
+
+def _null_id(default: Any) -> str:
+    name, prop, _ = default
+    return f"{name}.{prop}=null"
+
+
+@reference.parametrize("name, prop, default", contract_defaults, ids=_default_id)
 def test_every_contract_default_is_applied_and_written(name, prop, default):
     model, minimal = MODELS[name]
     assert prop not in minimal
     assert model.model_validate(minimal).to_wire()[prop] == default
 
 
-NULLABLE_DEFAULTS = [d for d in CONTRACT_DEFAULTS if contract.properties(d[0])[d[1]].get("nullable")]
-NOT_NULLABLE_DEFAULTS = [d for d in CONTRACT_DEFAULTS if not contract.properties(d[0])[d[1]].get("nullable")]
-
-
-@pytest.mark.parametrize(
-    ("name", "prop", "default"), NULLABLE_DEFAULTS, ids=[f"{n}.{p}=null" for n, p, _ in NULLABLE_DEFAULTS]
-)
+@reference.parametrize("name, prop, default", nullable_defaults, ids=_null_id)
 def test_an_explicit_null_for_a_nullable_field_means_the_contract_default(name, prop, default):
     """`to_wire()` leaves nulls out; a null kept as None would come back as the default, changing the model."""
     model, minimal = MODELS[name]
@@ -145,9 +159,7 @@ def test_an_explicit_null_for_a_nullable_field_means_the_contract_default(name, 
     assert model.model_validate(parsed.to_wire()) == parsed
 
 
-@pytest.mark.parametrize(
-    ("name", "prop", "default"), NOT_NULLABLE_DEFAULTS, ids=[f"{n}.{p}=null" for n, p, _ in NOT_NULLABLE_DEFAULTS]
-)
+@reference.parametrize("name, prop, default", not_nullable_defaults, ids=_null_id)
 def test_null_is_refused_where_the_contract_does_not_allow_it(name, prop, default):
     model, minimal = MODELS[name]
     with pytest.raises(ValidationError) as caught:
@@ -156,7 +168,7 @@ def test_null_is_refused_where_the_contract_does_not_allow_it(name, prop, defaul
 
 
 def test_the_nullable_defaults_are_the_ones_expected():
-    assert {(n, p) for n, p, _ in NULLABLE_DEFAULTS} == {
+    assert {(n, p) for n, p, _ in nullable_defaults()} == {
         ("Container", "essential"),
         ("Container", "readonlyRootFilesystem"),
         ("Container", "originProtection"),
@@ -166,10 +178,11 @@ def test_the_nullable_defaults_are_the_ones_expected():
     }
 
 
-EXAMPLES = [name for name in MODELS if "example" in contract.schema(name)]
+def examples() -> list[str]:
+    return [name for name in MODELS if "example" in contract.schema(name)]
 
 
-@pytest.mark.parametrize("name", EXAMPLES)
+@reference.parametrize("name", examples)
 def test_the_contracts_example_round_trips_camel_case(name):
     model, _ = MODELS[name]
     body = bodies.valid_example(name)
@@ -186,14 +199,14 @@ def snake(value: Any) -> Any:
     return value
 
 
-@pytest.mark.parametrize("name", EXAMPLES)
+@reference.parametrize("name", examples)
 def test_snake_case_names_are_accepted_too(name):
     model, _ = MODELS[name]
     body = bodies.valid_example(name)
     assert model.model_validate(snake(body)) == model.model_validate(body)
 
 
-@pytest.mark.parametrize("name", EXAMPLES)
+@reference.parametrize("name", examples)
 def test_unknown_fields_are_ignored_so_clients_can_post_back_what_they_read(name):
     model, _ = MODELS[name]
     body = bodies.valid_example(name)

@@ -63,7 +63,7 @@ def test_the_metric_enum_is_the_contracts(name):
 
 
 def test_the_query_parameters_metric_enum_is_the_contracts():
-    text = contract.REFERENCE.read_text()
+    text = contract.text()
     assert "- CPUUtilization\n          - MemoryUtilization\n          - RPS" in text
 
 

@@ -171,14 +171,14 @@ def merge_keyed(live, config, name: str | None = None):
             merged[key] = merge_keyed(live[key], value, key) if key in live else copy.deepcopy(value)
         return merged
     if isinstance(config, list) and isinstance(live, list) and (keys := list_keys(name, config)):
-        merged = copy.deepcopy(live)
+        items = copy.deepcopy(live)
         for item in config:
-            index = _find_item(merged, key_element(item, keys))
+            index = _find_item(items, key_element(item, keys))
             if index is None:
-                merged.append(copy.deepcopy(item))
+                items.append(copy.deepcopy(item))
             else:
-                merged[index] = merge_keyed(merged[index], item)
-        return merged
+                items[index] = merge_keyed(items[index], item)
+        return items
     return copy.deepcopy(config)
 
 

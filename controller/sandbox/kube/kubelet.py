@@ -47,10 +47,10 @@ def _ready(pod: dict) -> bool:
 
 
 def _condition(kind: str, status: bool, reason: str, message: str, now: str, previous: list | None) -> dict:
-    before = next((c for c in previous or [] if c.get("type") == kind), None)
+    before: dict = next((c for c in previous or [] if c.get("type") == kind), {})  # {}: a new condition
     value = "True" if status else "False"
-    changed = before is None or before.get("status") != value
-    moved = before is None or before.get("reason") != reason or changed
+    changed = not before or before.get("status") != value
+    moved = not before or before.get("reason") != reason or changed
     return {"type": kind, "status": value, "reason": reason, "message": message,
             "lastUpdateTime": now if moved else before.get("lastUpdateTime", now),
             "lastTransitionTime": now if changed else before.get("lastTransitionTime", now)}

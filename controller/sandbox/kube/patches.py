@@ -33,20 +33,20 @@ def strategic_merge_patch(target, patch, name: str | None = None):
                 result[key] = strategic_merge_patch(result.get(key), value, key)
         return result
     if isinstance(patch, list) and isinstance(target, list) and (keys := list_keys(name, patch or target)):
-        result = copy.deepcopy(target)
+        items = copy.deepcopy(target)
         for item in patch:
             if not isinstance(item, dict):
                 raise bad_request(BAD_PATCH.format(reason=f"{name} items must be objects"))
             wanted = key_of(item, keys)
-            index = next((i for i, t in enumerate(result) if isinstance(t, dict) and key_of(t, keys) == wanted), None)
+            index = next((i for i, t in enumerate(items) if isinstance(t, dict) and key_of(t, keys) == wanted), None)
             if item.get("$patch") == "delete":
                 if index is not None:
-                    del result[index]
+                    del items[index]
             elif index is None:
-                result.append(strategic_merge_patch({}, item))
+                items.append(strategic_merge_patch({}, item))
             else:
-                result[index] = strategic_merge_patch(result[index], item)
-        return result
+                items[index] = strategic_merge_patch(items[index], item)
+        return items
     return copy.deepcopy(patch)
 
 

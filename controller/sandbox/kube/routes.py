@@ -51,6 +51,13 @@ def _parse(parts: list[str]) -> Target | None:
     return Target(resource, namespace, rest[1] if len(rest) > 1 else None, rest[2] if len(rest) > 2 else "")
 
 
+def _name_of(target: Target) -> str:
+    """The object's name: a subresource or an object's verb always has one (`_parse`)."""
+    if target.name is None:
+        raise errors.KubeError(404, "NotFound", NOT_FOUND_PATH)
+    return target.name
+
+
 def _discovery(parts: list[str]) -> dict | None:
     if parts == ["version"]:
         return resources.VERSION_INFO
@@ -168,7 +175,7 @@ class KubernetesRoutes:
         raise errors.method_not_allowed(READ_ONLY)
 
     async def _object(self, request: Request, target: Target) -> Response:
-        resource, namespace, name = target.resource, target.namespace or "", target.name
+        resource, namespace, name = target.resource, target.namespace or "", _name_of(target)
         sub = target.subresource
         if request.method == "GET":
             obj = self.store.get(resource, namespace, name)
@@ -206,12 +213,14 @@ class KubernetesRoutes:
         replicas = (scale.get("spec") or {}).get("replicas")
         wanted = (scale.get("metadata") or {}).get("resourceVersion")
 
+        name = _name_of(target)
+
         def change(obj: dict) -> None:
             if wanted and wanted != obj["metadata"]["resourceVersion"]:
-                raise errors.conflict(target.resource, target.name)
+                raise errors.conflict(target.resource, name)
             obj["spec"]["replicas"] = replicas
 
-        return self.store.write(target.resource, target.namespace or "", target.name, change, manager=_manager(request))
+        return self.store.write(target.resource, target.namespace or "", name, change, manager=_manager(request))
 
     def _log(self, request: Request, target: Target) -> Response:
         if target.resource.plural != "pods" or request.method != "GET":
@@ -221,7 +230,7 @@ class KubernetesRoutes:
             tail_lines, limit_bytes = (int(tail) if tail else None), (int(limit) if limit else None)
         except ValueError as error:
             raise errors.bad_request(f"tailLines and limitBytes are integers: {error}") from error
-        text = self.cluster.log(target.namespace or "", target.name, request.query_params.get("container"),
+        text = self.cluster.log(target.namespace or "", _name_of(target), request.query_params.get("container"),
                                 tail_lines, limit_bytes)
         return PlainTextResponse(text)
 

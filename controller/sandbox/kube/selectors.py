@@ -3,6 +3,7 @@ selectors (`metadata.name=x`, `status.phase!=Running`), as list calls take them.
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from controller.sandbox.kube.errors import bad_request
 
@@ -58,7 +59,7 @@ def label_selector(text: str | None) -> Predicate:
 
 
 def _field(obj: dict, path: str):
-    node = obj
+    node: Any = obj
     for part in path.split("."):
         if not isinstance(node, dict):
             return None
